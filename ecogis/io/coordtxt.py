@@ -1,0 +1,1051 @@
+"""Boundary-point coordinate TXT (界址点坐标), the land-approval exchange format.
+
+A file has a key=value header section ``[属性描述]`` (optionally preceded by ``[项目信息]``)
+and a ``[地块坐标]`` section holding parcels. Each parcel starts with an attribute line
+ending in ``@``::
+
+    5,1.2345,DK01,某光伏治沙地块,面,,光伏用地,,@
+    J1,1,4681234.567,38512345.678
+    ...
+
+followed by point lines ``name,ring,X,Y`` where X is the northing and Y the zone-prefixed
+easting (Chinese surveying convention). Real files deviate in many small ways (full-width
+punctuation, GBK or UTF-8, swapped columns, wrong point counts, empty ``带号``); the reader
+tolerates what it can recognise, warns about it with :class:`~ecogis.errors.EcogisWarning`,
+and raises :class:`~ecogis.errors.DataSourceError` naming the file and line otherwise.
+
+Only this module and :mod:`ecogis.cli` touch paths: :func:`parse_coord_txt` and
+:func:`format_coord_txt` work on strings.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.validation import explain_validity
+
+from ..errors import CRSError, DataSourceError, EcogisWarning, LayerError
+from ._atomic import atomic_path
+
+__all__ = [
+    "read_coord_txt",
+    "parse_coord_txt",
+    "write_coord_txt",
+    "format_coord_txt",
+    "cgcs2000_gk_epsg",
+    "COLUMNS",
+]
+
+#: output columns of the reader, in order (plus ``geometry``)
+COLUMNS = [
+    "parcel_id",
+    "name",
+    "geom_type",
+    "sheet",
+    "use",
+    "area_ha_declared",
+    "area_ha",
+    "points_declared",
+    "points",
+    "line",
+    "lead",
+    "extra",
+]
+
+SECTION_COORDS = "地块坐标"
+SECTION_HEADER = "属性描述"
+SECTION_PROJECT = "项目信息"
+
+# Full-width punctuation seen in real files, mapped to the ASCII the format prescribes.
+# Names keep their own characters: only separators and numeric fields are normalised.
+_SEPARATORS = str.maketrans(
+    {
+        "，": ",",
+        "＠": "@",
+        "＝": "=",
+        "【": "[",
+        "】": "]",
+        "［": "[",
+        "］": "]",
+        "\u3000": " ",
+        "\t": ",",
+    }
+)
+# full-width digits, sign and point inside numbers (０-９ ． － ＋)
+_FULLWIDTH_NUM = str.maketrans(
+    {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "－": "-", "＋": "+"}
+)
+
+_GEOM_TYPES = {"面", "线", "点", "polygon", "line", "point"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_AREA = re.compile(
+    r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(公顷|ha|hm2|hm²|平方米|m2|m²|㎡|亩)?\s*$", re.I
+)
+_AREA_TO_HA = {None: 1.0, "公顷": 1.0, "ha": 1.0, "hm2": 1.0, "hm²": 1.0, "亩": 1 / 15}
+_AREA_TO_HA.update({"平方米": 1e-4, "m2": 1e-4, "m²": 1e-4, "㎡": 1e-4})
+
+#: how many examples a grouped warning lists before "... and N more"
+_WARN_EXAMPLES = 8
+
+_WRITER_HEADER = {
+    "格式版本号": "1.01版本",
+    "坐标系": "2000国家大地坐标系",
+    "几度分带": "3",
+    "投影类型": "高斯克吕格",
+    "计量单位": "米",
+    "带号": "",
+    "精度": "0.01",
+    "转换参数": ",,,,,,",
+}
+# keys the writer owns: they must describe the coordinates actually written
+_WRITER_CRS_KEYS = ("坐标系", "几度分带", "投影类型", "计量单位", "带号")
+
+
+# --------------------------------------------------------------------------- CRS helpers
+
+
+def cgcs2000_gk_epsg(zone: int, *, width: int = 3, prefix: bool = True) -> int:
+    """EPSG code of a CGCS2000 Gauss-Krüger zone.
+
+    Parameters
+    ----------
+    zone : int
+        Zone number: 25-45 for 3-degree zones, 13-23 for 6-degree zones.
+    width : {3, 6}
+        Zone width in degrees.
+    prefix : bool
+        True for the CRS whose eastings carry the zone number (false easting
+        ``zone * 1e6 + 500000``), False for the plain 500 000 false easting.
+
+    Returns
+    -------
+    int
+        For example zone 38 -> 4526 (prefix) / 4547 (no prefix); 6-degree zone 20 -> 4498 / 4509.
+    """
+    if width == 3:
+        if not 25 <= zone <= 45:
+            raise CRSError(f"3-degree zone {zone} is outside China's CGCS2000 zones 25-45")
+        return 4488 + zone if prefix else 4509 + zone
+    if width == 6:
+        if not 13 <= zone <= 23:
+            raise CRSError(f"6-degree zone {zone} is outside China's CGCS2000 zones 13-23")
+        return 4478 + zone if prefix else 4489 + zone
+    raise CRSError(f"zone width {width} is not allowed; expected 3 or 6 (degrees)")
+
+
+def _zone_width_of_prefix(prefix: int) -> int | None:
+    """3 or 6 from a zone-prefix number, None when it is no Chinese GK zone."""
+    if 25 <= prefix <= 45:
+        return 3
+    if 13 <= prefix <= 23:
+        return 6
+    return None
+
+
+def _datum_of(name: str) -> str | None:
+    """'cgcs2000', 'xian80', 'beijing54', 'wgs84' or None (unrecognised) from a 坐标系 value."""
+    n = name.replace(" ", "").lower()
+    if "西安" in n or "xian" in n or "xi'an" in n or "c80" in n:
+        return "xian80"
+    if "北京" in n or "beijing" in n or "bj54" in n or n in {"54", "1954"}:
+        return "beijing54"
+    if "2000" in n or "cgcs" in n or "国家大地" in n:
+        return "cgcs2000"
+    if "wgs" in n:
+        return "wgs84"
+    return None
+
+
+def _false_easting(crs: pyproj.CRS) -> float | None:
+    op = crs.coordinate_operation
+    if op is None:
+        return None
+    for p in op.params:
+        if p.name.lower() == "false easting":
+            return float(p.value)
+    return None
+
+
+def _int_in(text: str) -> int | None:
+    """First integer in a header value: '38', '38带', '第38带', '3度' -> the number."""
+    m = re.search(r"\d+", text.translate(_FULLWIDTH_NUM))
+    if m:
+        return int(m.group())
+    for ch, v in (("三", 3), ("六", 6)):
+        if ch in text:
+            return v
+    return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Point:
+    name: str
+    ring: int
+    x: float  # easting (after swap detection)
+    y: float  # northing
+    line: int
+
+
+@dataclass
+class _Parcel:
+    line: int
+    raw: str
+    tokens: list[str]
+    points: list[_Point] = field(default_factory=list)
+
+
+class _Warnings:
+    """Collects warnings by kind so a file with 2 000 bad point counts gives one warning."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.kinds: dict[str, list[str]] = {}
+        self.messages: list[str] = []
+
+    def add(self, kind: str, message: str) -> None:
+        self.kinds.setdefault(kind, []).append(message)
+
+    def emit(self) -> list[str]:
+        for items in self.kinds.values():
+            shown = "; ".join(items[:_WARN_EXAMPLES])
+            if len(items) > _WARN_EXAMPLES:
+                shown += f"; ... and {len(items) - _WARN_EXAMPLES} more"
+            msg = f"{self.source}: {shown}"
+            self.messages.append(msg)
+            warnings.warn(msg, EcogisWarning, stacklevel=3)
+        return self.messages
+
+
+def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
+    """Decode file bytes; return (text, encoding used)."""
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise DataSourceError(
+                f"{path}: cannot decode as {encoding!r} ({exc}); pass encoding='gbk', "
+                "'gb18030' or 'utf-8-sig', or encoding=None to detect it"
+            ) from exc
+    # Notepad's "Unicode" is UTF-16 with a BOM: recognisable, so accept it
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16"), "utf-16"
+    # UTF-8 strictly first: GBK text is almost never valid UTF-8, the reverse often is
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError as exc_utf8:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise DataSourceError(
+                f"{path}: line {line}: bytes {data[exc.start : exc.start + 4]!r} are neither "
+                f"UTF-8 ({exc_utf8.reason}) nor GBK/GB18030; expected a text file in one of "
+                "these encodings (pass encoding= to force one)"
+            ) from exc
+
+
+def read_coord_txt(
+    path: str | os.PathLike,
+    *,
+    encoding: str | None = None,
+    crs: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a boundary-point coordinate TXT (界址点坐标) into a GeoDataFrame of parcels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The TXT file.
+    encoding : str, optional
+        Text encoding. None detects it: UTF-8 (with or without BOM) strictly first,
+        then GB18030 (a superset of GBK).
+    crs : str or int, optional
+        CRS of the coordinates, overriding the header. Required for files in Xian 1980
+        or Beijing 1954 (the reader refuses to guess a datum).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per parcel with the columns in :data:`COLUMNS` plus ``geometry``, in the
+        zone-prefixed CGCS2000 Gauss-Krüger CRS of the file (EPSG:4526 for 3-degree zone 38).
+        ``gdf.attrs["coordtxt"]`` holds the header, the other sections, the encoding, the
+        zone, and the texts of every warning issued.
+
+    Raises
+    ------
+    DataSourceError
+        The file cannot be read, decoded or parsed (message names file and line).
+    CRSError
+        The datum is not CGCS2000 and no ``crs`` was given, or the zone cannot be determined.
+
+    See Also
+    --------
+    parse_coord_txt : the same from a string, also returning the header.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataSourceError(f"{p}: file not found") from exc
+    except OSError as exc:
+        raise DataSourceError(f"{p}: cannot read ({exc.strerror or exc})") from exc
+    text, used = _decode(data, str(p), encoding)
+    gdf, _header = parse_coord_txt(text, source=str(p), crs=crs)
+    gdf.attrs["coordtxt"]["encoding"] = used
+    return gdf
+
+
+def _split(line: str) -> list[str]:
+    """Tokens of a data line; trailing empty tokens dropped."""
+    s = line.translate(_SEPARATORS).strip()
+    if "," in s:
+        tokens = [t.strip() for t in s.split(",")]
+    else:
+        # some tools separate with blanks only
+        tokens = s.split()
+    while tokens and tokens[-1] == "":
+        tokens.pop()
+    return tokens
+
+
+def _num(token: str) -> float | None:
+    t = token.translate(_FULLWIDTH_NUM).strip()
+    if _NUMBER.match(t):
+        return float(t)
+    return None
+
+
+def _area_ha(token: str) -> tuple[float, float] | None:
+    """(hectares, rounding half-unit in ha) from an area token such as '0.7655公顷'."""
+    m = _AREA.match(token.translate(_FULLWIDTH_NUM))
+    if not m:
+        return None
+    number, unit = m.group(1), m.group(2)
+    factor = _AREA_TO_HA[unit.lower() if unit and unit.isascii() else unit]
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    return float(number) * factor, 0.5 * 10.0**-decimals * factor
+
+
+def _is_int(token: str) -> bool:
+    v = _num(token)
+    return v is not None and v == int(v) and v >= 0
+
+
+def _attribute_offset(tokens: list[str]) -> int | None:
+    """Index of the point-count column in an attribute line.
+
+    The standard line starts with the count; province variants put extra columns first.
+    The geometry-type column (面) four places after the count anchors the guess, because
+    leading extra columns are often numbers too.
+    """
+    best = None
+    for o in range(0, min(4, max(len(tokens) - 1, 0))):
+        if _is_int(tokens[o]) and (tokens[o + 1] == "" or _area_ha(tokens[o + 1]) is not None):
+            if o + 4 < len(tokens) and tokens[o + 4].lower() in _GEOM_TYPES:
+                return o
+            if best is None:
+                best = o
+    return best
+
+
+def _looks_like_attribute_line(tokens: list[str]) -> bool:
+    """An attribute line whose ``@`` is missing: count, area, ..., geometry type 面."""
+    o = _attribute_offset(tokens)
+    return o is not None and o + 4 < len(tokens) and tokens[o + 4].lower() in _GEOM_TYPES
+
+
+def parse_coord_txt(
+    text: str,
+    *,
+    source: str = "<text>",
+    crs: str | int | pyproj.CRS | None = None,
+) -> tuple[gpd.GeoDataFrame, dict]:
+    """Parse the text of a boundary-point coordinate TXT.
+
+    Parameters
+    ----------
+    text : str
+        Decoded file content (any line ends).
+    source : str
+        Name used in messages, usually the file path.
+    crs : str, int or pyproj.CRS, optional
+        CRS of the coordinates as written, overriding the header (see :func:`read_coord_txt`).
+
+    Returns
+    -------
+    parcels : geopandas.GeoDataFrame
+        As :func:`read_coord_txt`.
+    header : dict
+        The ``[属性描述]`` key/value pairs as written (values stripped).
+
+    Notes
+    -----
+    Rings: ring number 1 is an outer ring; a ring numbered 2 or more that lies inside an
+    outer ring is a hole, otherwise it becomes a separate part (MultiPolygon). Nesting
+    decides, so both conventions seen in real files (every part numbered 1, or rings
+    numbered 1, 2, 3 ... across parts) read the same. A ring number repeated after its
+    ring has closed starts a new ring.
+
+    Point counts: the declared count is accepted if it equals the number of point lines
+    or the number of vertices without closing repeats; otherwise a warning is issued.
+    """
+    w = _Warnings(source)
+    text = text.lstrip("\ufeff")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+    sections: dict[str, dict[str, str]] = {}
+    current: str | None = None
+    coords_line: int | None = None
+    parcels: list[_Parcel] = []
+    stray_attribute_line: int | None = None
+
+    for i, raw in enumerate(lines, start=1):
+        s = raw.translate(_SEPARATORS).strip()
+        if not s:
+            continue
+        m = re.fullmatch(r"\[\s*(.+?)\s*\]", s)
+        if m:
+            current = m.group(1)
+            if current == SECTION_COORDS:
+                coords_line = i
+            else:
+                sections.setdefault(current, {})
+            continue
+        if current != SECTION_COORDS:
+            tokens = _split(raw)
+            if tokens and tokens[-1] == "@" and stray_attribute_line is None:
+                stray_attribute_line = i
+            if current is None:
+                w.add("outside", f"line {i}: text before any [section] ignored: {raw.strip()!r}")
+                continue
+            key, sep, value = s.partition("=")
+            if not sep:
+                key, sep, value = s.replace("：", ":").partition(":")
+            if not sep:
+                w.add("header", f"line {i}: [{current}] line without '=' ignored: {raw.strip()!r}")
+                continue
+            sections[current][key.strip()] = value.strip()
+            continue
+
+        tokens = _split(raw)
+        if not tokens:  # a line of commas only
+            continue
+        if tokens[-1] == "@":
+            parcels.append(_Parcel(line=i, raw=raw.strip(), tokens=tokens[:-1]))
+            continue
+        point = _parse_point(tokens, i, raw, source)
+        if point is None:
+            if _looks_like_attribute_line(tokens):
+                w.add(
+                    "no_at",
+                    f"line {i}: parcel attribute line without the closing '@' read as a parcel start",
+                )
+                parcels.append(_Parcel(line=i, raw=raw.strip(), tokens=tokens))
+                continue
+            raise DataSourceError(
+                f"{source}: line {i}: cannot read {raw.strip()!r}; expected a point line "
+                "'name,ring,X,Y' (for example 'J1,1,4681234.567,38512345.678') or a parcel "
+                "attribute line ending in ',@'"
+            )
+        if not parcels:
+            raise DataSourceError(
+                f"{source}: line {i}: point {raw.strip()!r} comes before any parcel attribute "
+                "line; expected a line such as '5,1.2345,DK01,name,面,,use,,@' first"
+            )
+        parcels[-1].points.append(point)
+
+    if coords_line is None:
+        found = ", ".join(f"[{k}]" for k in sections) or "none"
+        hint = ""
+        if stray_attribute_line is not None:
+            hint = f"; line {stray_attribute_line} looks like a parcel attribute line"
+        raise DataSourceError(
+            f"{source}: no [{SECTION_COORDS}] section (sections found: {found}){hint}; "
+            f"expected a line '[{SECTION_COORDS}]' before the parcels"
+        )
+    if not parcels:
+        raise DataSourceError(
+            f"{source}: line {coords_line}: the [{SECTION_COORDS}] section holds no parcels; "
+            "expected attribute lines ending in '@' followed by point lines"
+        )
+
+    header = dict(sections.get(SECTION_HEADER, {}))
+    _orient_axes(parcels, source, w)
+    target_crs, zone_info = _resolve_crs(parcels, header, source, crs, w)
+
+    rows = [_build_parcel(p, source, w) for p in parcels]
+    gdf = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=[*COLUMNS, "geometry"]), geometry="geometry", crs=target_crs
+    )
+    gdf["points_declared"] = gdf["points_declared"].astype("Int64")
+    gdf["points"] = gdf["points"].astype("int64")
+    gdf["line"] = gdf["line"].astype("int64")
+    messages = w.emit()
+    gdf.attrs["coordtxt"] = {
+        "source": source,
+        "header": header,
+        "sections": sections,
+        "warnings": messages,
+        **zone_info,
+    }
+    return gdf, header
+
+
+def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | None:
+    """A point line, or None when the line is not shaped like one at all."""
+    if len(tokens) > 4 and _looks_like_attribute_line(tokens):
+        return None  # '5,1,2,3,面,...': numeric id and name, but an attribute line
+    if len(tokens) < 4:
+        # 'J1,1,4681234.567' is a broken point line, not something else
+        if len(tokens) >= 2 and _is_int(tokens[1]) and all(_num(t) is not None for t in tokens[2:]):
+            raise DataSourceError(
+                f"{source}: line {i}: point line {raw.strip()!r} has {len(tokens)} columns; "
+                "expected at least 4: name,ring,X,Y"
+            )
+        return None
+    ring = _num(tokens[1])
+    a, b = _num(tokens[2]), _num(tokens[3])
+    if ring is None or ring != int(ring):
+        if _looks_like_attribute_line(tokens):
+            return None
+        if a is not None or b is not None:
+            raise DataSourceError(
+                f"{source}: line {i}: ring number {tokens[1]!r} in {raw.strip()!r} is not a "
+                "whole number; expected 1 (outer ring) or 2, 3, ... (holes)"
+            )
+        return None
+    if a is None or b is None:
+        if _looks_like_attribute_line(tokens):
+            return None
+        bad = tokens[2] if a is None else tokens[3]
+        raise DataSourceError(
+            f"{source}: line {i}: coordinate {bad!r} in {raw.strip()!r} is not a number; "
+            "expected name,ring,X,Y with X (northing) and Y (easting) in metres"
+        )
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise DataSourceError(f"{source}: line {i}: coordinate in {raw.strip()!r} is not finite")
+    # stored as read (X=northing in y, Y=easting in x); _orient_axes swaps when needed
+    return _Point(name=tokens[0], ring=int(ring), x=b, y=a, line=i)
+
+
+def _orient_axes(parcels: list[_Parcel], source: str, w: _Warnings) -> None:
+    """Detect files that list the easting first, by the easting's zone prefix (>= 1e7)."""
+    pts = [p for parcel in parcels for p in parcel.points]
+    standard = [p for p in pts if p.x >= 1e7 > p.y]
+    swapped = [p for p in pts if p.y >= 1e7 > p.x]
+    if standard and swapped:
+        first = swapped[0] if len(swapped) < len(standard) else standard[0]
+        raise DataSourceError(
+            f"{source}: line {first.line}: the zone-prefixed easting (>= 10 000 000) is in a "
+            f"different column than on line {(standard if first in swapped else swapped)[0].line}; "
+            "expected every point line in the same order name,ring,X(northing),Y(easting)"
+        )
+    if swapped:
+        for p in swapped:
+            p.x, p.y = p.y, p.x
+        w.add(
+            "swap",
+            f"columns 3 and 4 hold easting,northing (line {swapped[0].line}: the zone-prefixed "
+            "value comes first) instead of X(northing),Y(easting); read them swapped",
+        )
+
+
+def _resolve_crs(
+    parcels: list[_Parcel],
+    header: dict[str, str],
+    source: str,
+    crs,
+    w: _Warnings,
+) -> tuple[pyproj.CRS, dict]:
+    pts = [p for parcel in parcels for p in parcel.points]
+    if not pts:
+        raise DataSourceError(
+            f"{source}: line {parcels[0].line}: parcel {parcels[0].raw!r} has no points; "
+            "expected point lines 'name,ring,X,Y' after it"
+        )
+    prefixes: dict[int, int] = {}  # zone prefix -> first line using it
+    for p in pts:
+        if p.x >= 1e7:
+            prefixes.setdefault(int(p.x // 1e6), p.line)
+    if len(prefixes) > 1:
+        listed = ", ".join(f"{z} (line {ln})" for z, ln in prefixes.items())
+        raise CRSError(
+            f"{source}: eastings carry different zone prefixes: {listed}; expected one zone "
+            "per file (split the file or reproject the parcels into one zone)"
+        )
+    prefix = next(iter(prefixes), None)
+    if prefix is None and any(p.x >= 1e6 for p in pts):
+        # neither a prefixed easting nor a plain one (< 1e6): the columns make no sense
+        bad = next(p for p in pts if p.x >= 1e6)
+        raise CRSError(
+            f"{source}: line {bad.line}: easting {bad.x:.3f} is neither zone-prefixed "
+            "(>= 10 000 000) nor a plain Gauss-Krüger easting (< 1 000 000)"
+        )
+    if prefix is not None and len(pts) != sum(p.x >= 1e7 for p in pts):
+        bad = next(p for p in pts if p.x < 1e7)
+        raise CRSError(
+            f"{source}: line {bad.line}: easting {bad.x:.3f} has no zone prefix while line "
+            f"{prefixes[prefix]} has prefix {prefix}; expected the same form on every point line"
+        )
+
+    declared_zone = _int_in(header.get("带号", "")) if header.get("带号", "").strip() else None
+    declared_width = (
+        _int_in(header.get("几度分带", "")) if header.get("几度分带", "").strip() else None
+    )
+    info = {
+        "zone": prefix if prefix is not None else declared_zone,
+        "zone_declared": declared_zone,
+        "zone_prefix": prefix,
+        "zone_width": None,
+        "epsg": None,
+    }
+
+    if crs is not None:
+        try:
+            target = pyproj.CRS.from_user_input(crs)
+        except pyproj.exceptions.CRSError as exc:
+            raise CRSError(
+                f"{source}: crs={crs!r} is not a CRS pyproj understands ({exc})"
+            ) from exc
+        fe = _false_easting(target)
+        if prefix is not None and fe is not None and int(fe // 1e6) != prefix:
+            w.add(
+                "crs_prefix",
+                f"eastings carry zone prefix {prefix} but crs={crs!r} ({target.name}) has false "
+                f"easting {fe:.0f}; coordinates are used as written",
+            )
+        info["epsg"] = target.to_epsg()
+        return target, info
+
+    system = header.get("坐标系", "").strip()
+    datum = _datum_of(system) if system else None
+    if not system:
+        w.add(
+            "datum",
+            "坐标系 is missing or empty; read as 2000国家大地坐标系 (CGCS2000) — pass crs= "
+            "if the file uses another datum",
+        )
+    elif datum in ("xian80", "beijing54", "wgs84"):
+        names = {"xian80": "Xian 1980", "beijing54": "Beijing 1954", "wgs84": "WGS 84"}
+        zone_hint = (
+            f" such as the {names[datum]} Gauss-Krüger zone {info['zone']}" if info["zone"] else ""
+        )
+        raise CRSError(
+            f"{source}: 坐标系={system!r} is {names[datum]}, not CGCS2000; ecogis does not "
+            f"assume a datum: pass crs= (the CRS of these coordinates{zone_hint}) to read it "
+            "and reproject explicitly"
+        )
+    elif datum is None:
+        raise CRSError(
+            f"{source}: 坐标系={system!r} is not recognised; expected 2000国家大地坐标系 "
+            "(CGCS2000), or pass crs= with the CRS of these coordinates"
+        )
+
+    units = header.get("计量单位", "").strip()
+    if units and units.lower() not in {"米", "m", "metre", "meter", "metres", "meters", "公尺"}:
+        raise DataSourceError(f"{source}: 计量单位={units!r}; expected 米 (coordinates in metres)")
+    projection = header.get("投影类型", "").strip()
+    if projection and not re.search(r"高斯|gauss|gk|横轴墨卡托|tm", projection, re.I):
+        w.add(
+            "projection",
+            f"投影类型={projection!r} is not Gauss-Krüger (高斯克吕格); coordinates are read as "
+            "Gauss-Krüger",
+        )
+
+    if prefix is not None:
+        width = _zone_width_of_prefix(prefix)
+        if width is None:
+            raise CRSError(
+                f"{source}: line {prefixes[prefix]}: easting prefix {prefix} is not a CGCS2000 "
+                "Gauss-Krüger zone; expected 25-45 (3-degree) or 13-23 (6-degree)"
+            )
+        if declared_width is not None and declared_width != width:
+            w.add(
+                "width",
+                f"几度分带={header['几度分带']!r} but the easting prefix {prefix} is a "
+                f"{width}-degree zone; used {width}-degree zone {prefix}",
+            )
+        if declared_zone is not None and declared_zone != prefix:
+            w.add(
+                "zone",
+                f"带号={header['带号']!r} disagrees with the easting zone prefix {prefix} "
+                f"(line {prefixes[prefix]}); used zone {prefix} from the coordinates "
+                f"(EPSG:{cgcs2000_gk_epsg(prefix, width=width)}), not zone {declared_zone}",
+            )
+        zone = prefix
+        epsg = cgcs2000_gk_epsg(zone, width=width, prefix=True)
+    else:
+        # plain eastings: only the header can say which zone
+        if declared_zone is None:
+            raise CRSError(
+                f"{source}: eastings have no zone prefix and 带号 is empty; pass crs= "
+                "(for example EPSG:4547 for CGCS2000 3-degree CM 114°E)"
+            )
+        width = declared_width or _zone_width_of_prefix(declared_zone)
+        if width not in (3, 6):
+            raise CRSError(
+                f"{source}: 带号={header.get('带号')!r} with 几度分带={header.get('几度分带')!r} "
+                "is no CGCS2000 zone; expected 3-degree zones 25-45 or 6-degree zones 13-23"
+            )
+        zone = declared_zone
+        epsg = cgcs2000_gk_epsg(zone, width=width, prefix=False)
+    info.update(zone=zone, zone_width=width, epsg=epsg)
+    return pyproj.CRS.from_epsg(epsg), info
+
+
+def _split_rings(points: list[_Point]) -> list[list[_Point]]:
+    """Rings in file order: a new ring starts when the ring number changes or the
+    current ring has closed (its first point repeated)."""
+    rings: list[list[_Point]] = []
+    for p in points:
+        if rings:
+            cur = rings[-1]
+            closed = len(cur) >= 4 and (cur[-1].x, cur[-1].y) == (cur[0].x, cur[0].y)
+            if cur[0].ring == p.ring and not closed:
+                cur.append(p)
+                continue
+        rings.append([p])
+    return rings
+
+
+def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
+    tokens = parcel.tokens
+    o = _attribute_offset(tokens)
+    if o is None:
+        w.add(
+            "attr",
+            f"line {parcel.line}: attribute line {parcel.raw!r} does not start with point count "
+            "and area; columns read as id, name, ... from the third column",
+        )
+        o = 0
+        declared_count, area = None, None
+    else:
+        declared_count = int(_num(tokens[o])) if _num(tokens[o]) is not None else None
+        area = _area_ha(tokens[o + 1]) if o + 1 < len(tokens) else None
+
+    def col(k: int) -> str:
+        return tokens[o + k] if o + k < len(tokens) else ""
+
+    pid = col(2)
+    label = f"parcel {pid or '?'} (line {parcel.line})"
+    if not parcel.points:
+        raise DataSourceError(
+            f"{source}: line {parcel.line}: {label} has no point lines; expected lines "
+            "'name,ring,X,Y' after its attribute line"
+        )
+
+    rings = []
+    for ring_pts in _split_rings(parcel.points):
+        xy = [(p.x, p.y) for p in ring_pts]
+        distinct = list(dict.fromkeys(xy))
+        if len(distinct) < 3:
+            raise DataSourceError(
+                f"{source}: line {ring_pts[0].line}: ring {ring_pts[0].ring} of {label} has "
+                f"{len(distinct)} distinct point(s); expected at least 3 to form an area"
+            )
+        if xy[0] != xy[-1]:
+            w.add(
+                "unclosed",
+                f"ring {ring_pts[0].ring} of {label} does not repeat its first point "
+                f"{ring_pts[0].name}; closed it",
+            )
+            xy.append(xy[0])
+        rings.append((ring_pts[0].ring, xy, ring_pts[0].line))
+
+    geom = _assemble(rings, label, w)
+
+    n_lines = len(parcel.points)
+    n_vertices = sum(len(xy) - 1 for _, xy, _ in rings)
+    if declared_count is not None and declared_count not in (n_lines, n_vertices):
+        w.add(
+            "count",
+            f"{label} declares {declared_count} points but has {n_lines} point lines "
+            f"({n_vertices} without closing repeats)",
+        )
+
+    if not geom.is_valid:
+        w.add("invalid", f"{label} is not a valid polygon ({explain_validity(geom)}); kept as read")
+
+    area_ha = geom.area / 1e4
+    declared_ha = area[0] if area else math.nan
+    if area is None and o is not None and col(1):
+        w.add("area_text", f"{label}: area {col(1)!r} is not a number; expected hectares")
+    if area is not None:
+        tol = max(0.01 * area_ha, area[1])
+        if abs(declared_ha - area_ha) > tol:
+            off = (declared_ha - area_ha) / area_ha * 100 if area_ha else math.inf
+            w.add(
+                "area",
+                f"{label} declares {declared_ha:.4f} ha but its points enclose {area_ha:.4f} ha "
+                f"({off:+.1f}%)",
+            )
+
+    return {
+        "parcel_id": pid,
+        "name": col(3),
+        "geom_type": col(4),
+        "sheet": col(5),
+        "use": col(6),
+        "area_ha_declared": declared_ha,
+        "area_ha": area_ha,
+        "points_declared": declared_count,
+        "points": n_lines,
+        "line": parcel.line,
+        "lead": ",".join(tokens[:o]),
+        "extra": ",".join(tokens[o + 7 :]),
+        "geometry": geom,
+    }
+
+
+def _assemble(
+    rings: list[tuple[int, list, int]], label: str, w: _Warnings
+) -> Polygon | MultiPolygon:
+    """Polygon or MultiPolygon from rings by nesting depth (even depth = outer, odd = hole)."""
+    shells = [Polygon(xy) for _, xy, _ in rings]
+    n = len(rings)
+    inside: list[list[int]] = [[] for _ in range(n)]  # rings that contain ring i
+    if n > 1:
+        for i in range(n):
+            for j in range(n):
+                if i != j and shells[j].covers(shells[i]):
+                    # identical rings cover each other: the earlier one counts as outside
+                    if shells[i].covers(shells[j]) and j > i:
+                        continue
+                    inside[i].append(j)
+    depth = [len(c) for c in inside]
+    outers = [i for i in range(n) if depth[i] % 2 == 0]
+    holes: dict[int, list[int]] = {i: [] for i in outers}
+    for i in range(n):
+        if depth[i] % 2 == 1:
+            parent = max(inside[i], key=lambda j: depth[j])
+            holes[parent].append(i)
+            if rings[i][0] == 1:
+                w.add(
+                    "ring_nesting",
+                    f"ring 1 at line {rings[i][2]} of {label} lies inside another ring; read as a hole",
+                )
+    parts = [Polygon(rings[i][1], [rings[h][1] for h in holes[i]]) for i in outers]
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _clean_field(value, what: str, w: list[str]) -> str:
+    """A value for a comma-separated field: no separators, no line breaks."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    s = str(value)
+    cleaned = re.sub(r"[\r\n]+", " ", s).replace(",", "、").replace("，", "、")
+    if cleaned != s:
+        w.append(f"{what} {s!r} holds a comma or line break; written as {cleaned!r}")
+    if cleaned.strip() == "@":
+        w.append(f"{what} '@' would end the attribute line early; written as '＠'")
+        cleaned = "＠"
+    return cleaned.strip()
+
+
+def _zone_of(gdf: gpd.GeoDataFrame) -> int:
+    """3-degree zone of the data's centre longitude."""
+    minx, miny, maxx, maxy = gdf.to_crs(4490).total_bounds
+    lon = (minx + maxx) / 2
+    return int(math.floor(lon / 3 + 0.5))
+
+
+def _ring_lines(coords, first_k: int, ring_no: int) -> list[str]:
+    """Point lines of one ring (closed, first name repeated at the end)."""
+    xy = list(coords)[:-1]  # shapely rings repeat the first point
+    out = []
+    for k, (e, n) in enumerate(xy):
+        out.append(f"J{first_k + k},{ring_no},{n:.3f},{e:.3f}")
+    e, n = xy[0]
+    out.append(f"J{first_k},{ring_no},{n:.3f},{e:.3f}")
+    return out
+
+
+def format_coord_txt(
+    gdf: gpd.GeoDataFrame,
+    *,
+    zone: int | None = None,
+    header: dict | None = None,
+) -> str:
+    """Format polygons as boundary-point coordinate TXT text.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Polygons or MultiPolygons in any CRS. Columns ``parcel_id`` (else ``id``, else the
+        1-based row number), ``name``, ``sheet`` and ``use`` fill the attribute lines.
+    zone : int, optional
+        CGCS2000 3-degree zone (25-45) to write in. Default: the zone of the data's centre
+        longitude, ``round(lon / 3)``.
+    header : dict, optional
+        Extra or replacement ``[属性描述]`` entries (for example 数据产生单位, 数据产生日期).
+        The CRS entries (坐标系, 几度分带, 投影类型, 计量单位, 带号) always describe what is
+        written; a different value given for them is replaced, with a warning.
+
+    Returns
+    -------
+    str
+        The file text with ``\\n`` line ends (:func:`write_coord_txt` writes CRLF).
+
+    Notes
+    -----
+    Each ring gets its own ring number within a parcel (1 for the first outer ring, then its
+    holes, then the next part's outer ring ...); exterior rings run clockwise and holes
+    anticlockwise, as surveyors number boundary points. Points are named J1..Jn per parcel;
+    each ring closes by repeating its first point and name. Coordinates have 3 decimals (mm).
+    """
+    if gdf.crs is None:
+        raise CRSError("cannot write a coordinate TXT: the layer has no CRS; set one first")
+    geoms = gdf.geometry
+    warn_msgs: list[str] = []
+    bad = [
+        i
+        for i, g in enumerate(geoms)
+        if g is not None and not g.is_empty and g.geom_type not in ("Polygon", "MultiPolygon")
+    ]
+    if bad:
+        kinds = sorted({geoms.iloc[i].geom_type for i in bad})
+        raise LayerError(
+            f"cannot write a coordinate TXT: rows {', '.join(str(i + 1) for i in bad[:10])} hold "
+            f"{'/'.join(kinds)}; expected Polygon or MultiPolygon"
+        )
+    empty = [i for i, g in enumerate(geoms) if g is None or g.is_empty]
+    if empty:
+        warn_msgs.append(
+            f"rows {', '.join(str(i + 1) for i in empty[:10])}{' ...' if len(empty) > 10 else ''} "
+            "have empty geometries and are not written"
+        )
+    keep = gdf.iloc[[i for i in range(len(gdf)) if i not in set(empty)]]
+    if keep.empty:
+        raise LayerError("cannot write a coordinate TXT: the layer has no polygons")
+
+    if zone is None:
+        zone = _zone_of(keep)
+    epsg = cgcs2000_gk_epsg(int(zone), width=3, prefix=True)
+    keep = keep.to_crs(epsg)
+
+    hdr = dict(_WRITER_HEADER)
+    fixed = {
+        "坐标系": hdr["坐标系"],
+        "几度分带": "3",
+        "投影类型": hdr["投影类型"],
+        "计量单位": "米",
+        "带号": str(zone),
+    }
+    extra_keys: dict[str, str] = {}
+    for k, v in (header or {}).items():
+        k = str(k).strip()
+        v = "" if v is None else str(v)
+        if "\n" in v or "\r" in v or "\n" in k or "=" in k:
+            raise LayerError(
+                f"header key {k!r}: keys may not hold '=' or line breaks, values no line breaks"
+            )
+        if k in fixed:
+            if v.strip() and v.strip() != fixed[k]:
+                warn_msgs.append(
+                    f"header {k}={v!r} replaced by {fixed[k]!r} (the data are written in EPSG:{epsg})"
+                )
+        elif k in hdr:
+            hdr[k] = v
+        else:
+            extra_keys[k] = v
+    hdr.update(fixed)
+    out = ["[属性描述]", f"格式版本号={hdr.pop('格式版本号')}"]
+    out += [f"{k}={v}" for k, v in extra_keys.items()]
+    out += [f"{k}={v}" for k, v in hdr.items()]
+    out.append(f"[{SECTION_COORDS}]")
+
+    cols = keep.columns
+    id_col = "parcel_id" if "parcel_id" in cols else ("id" if "id" in cols else None)
+    oriented = shapely.orient_polygons(np.asarray(keep.geometry.values), exterior_cw=True)
+    for row_no, (idx, geom) in enumerate(zip(keep.index, oriented, strict=True)):
+        row = keep.loc[idx]
+        n_row = gdf.index.get_loc(idx) + 1 if gdf.index.is_unique else row_no + 1
+        pid = _clean_field(row[id_col], f"row {n_row} parcel_id", warn_msgs) if id_col else ""
+        if not pid:
+            pid = str(n_row)
+        attrs = {
+            c: _clean_field(row[c], f"parcel {pid} {c}", warn_msgs) if c in cols else ""
+            for c in ("name", "sheet", "use")
+        }
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        lines: list[str] = []
+        ring_no, next_k = 0, 1
+        for part in parts:
+            for ring in [part.exterior, *part.interiors]:
+                ring_no += 1
+                ring_lines = _ring_lines(ring.coords, next_k, ring_no)
+                next_k += len(ring_lines) - 1  # J numbers run on across the parcel's rings
+                lines += ring_lines
+        area_ha = geom.area / 1e4
+        out.append(
+            f"{len(lines)},{area_ha:.4f},{pid},{attrs['name']},面,{attrs['sheet']},{attrs['use']},,@"
+        )
+        out += lines
+    for msg in warn_msgs:
+        warnings.warn(msg, EcogisWarning, stacklevel=2)
+    return "\n".join(out) + "\n"
+
+
+def write_coord_txt(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    zone: int | None = None,
+    header: dict | None = None,
+    overwrite: bool = True,
+    encoding: str = "gbk",
+) -> Path:
+    """Write polygons as a boundary-point coordinate TXT (CRLF line ends), atomically.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        See :func:`format_coord_txt`.
+    path : str or os.PathLike
+        Output file.
+    zone, header
+        See :func:`format_coord_txt`.
+    overwrite : bool
+        Replace an existing file (default True).
+    encoding : str
+        ``"gbk"`` (default, what approval systems expect), ``"gb18030"`` or ``"utf-8-sig"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    text = format_coord_txt(gdf, zone=zone, header=header)
+    try:
+        data = text.replace("\n", "\r\n").encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        line = exc.object[: exc.start].count("\n") + 1
+        raise LayerError(
+            f"{path}: line {line}: {bad!r} cannot be encoded as {encoding}; pass "
+            "encoding='gb18030' or 'utf-8-sig'"
+        ) from exc
+    except LookupError as exc:
+        raise LayerError(f"{path}: unknown encoding {encoding!r}") from exc
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
