@@ -1,0 +1,131 @@
+"""The ``ecogis`` command.
+
+Commands live one per module and are imported only when run, so ``ecogis --help`` stays
+fast and never imports geopandas, rasterio or folium. This module is the one place that
+turns an :class:`~ecogis.errors.EcogisError` into ``Error: ...`` and an exit status.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+import warnings
+
+import click
+
+from .. import __version__
+from ..errors import EcogisError, EcogisWarning
+
+__all__ = ["main", "COMMANDS"]
+
+#: command name -> "module:attribute" (relative to ecogis.cli), loaded on demand
+COMMANDS = {
+    "config": "config_cmd:config",
+    "layers": "layers_cmd:layers",
+    "demo": "demo_cmd:demo",
+}
+
+EXIT_USAGE = 2
+
+
+class _State:
+    def __init__(self, verbosity: int = 0, debug: bool = False):
+        self.verbosity = verbosity
+        self.debug = debug
+
+
+class EcogisGroup(click.Group):
+    """Click group with lazily loaded commands and one error handler."""
+
+    def list_commands(self, ctx):
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx, name):
+        if name in self.commands:
+            return self.commands[name]
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EcogisError as exc:
+            state = ctx.find_object(_State)
+            if state is not None and state.debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.exceptions.Abort,
+            KeyboardInterrupt,
+        ):
+            raise
+        except Exception as exc:  # a bug or an unforeseen failure: short message, status 1
+            state = ctx.find_object(_State)
+            if state is not None and state.debug:
+                raise
+            click.echo(
+                f"Error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True
+            )
+            ctx.exit(1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, EcogisWarning):
+        click.echo(f"Warning: {message}", err=True)
+    else:
+        click.echo(f"Warning: {category.__name__}: {message}", err=True)
+
+
+@click.group(
+    cls=EcogisGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  ecogis demo                               make demo data, run the checks, write maps
+  ecogis config check -c configs/demo.yaml  validate a project config
+  ecogis layers check -c configs/demo.yaml  geometry QA of every layer
+Run 'ecogis COMMAND --help' for each command's options.""",
+)
+@click.version_option(__version__, "--version", prog_name="ecogis")
+@click.option("-v", "--verbose", count=True, help="More output (repeat for more).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; hide warnings and progress.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.pass_context
+def cli(ctx, verbose, quiet, debug):
+    """ecogis: ecological-restoration GIS for county planning in China.
+
+    Checks the three control lines (生态保护红线, 永久基本农田, 城镇开发边界), tracks mine-pit
+    remediation and afforestation / enclosure plots against yearly targets, screens candidate
+    sites (PV sand-control first) with a verdict and reasons per site, and writes HTML maps
+    that open with no internet. Areas in m² and mu (亩); CGCS2000 coordinate systems.
+    """
+    state = ctx.ensure_object(_State)
+    state.verbosity = -1 if quiet else verbose
+    state.debug = debug
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("ignore" if quiet else "default", EcogisWarning)
+    if quiet:
+        warnings.simplefilter("ignore")
+    elif not debug:
+        # library chatter (pyogrio, shapely RuntimeWarnings) is not for users unless debugging
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def main(args=None, prog_name: str = "ecogis"):
+    """Console-script entry point."""
+    try:
+        cli.main(args=args, prog_name=prog_name, standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception:  # pragma: no cover - only with --debug
+        traceback.print_exc()
+        sys.exit(1)

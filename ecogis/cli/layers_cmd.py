@@ -1,0 +1,139 @@
+"""ecogis layers check"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import click
+
+from .options import config_option, echo, overwrite_option
+
+
+@click.group()
+def layers():
+    """Inspect and repair the layers of a project."""
+
+
+@layers.command("check")
+@config_option
+@click.option("--layer", "only", multiple=True, help="Check only this layer (repeatable).")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Write repaired copies (needs -o): invalid geometries made valid, empties and exact duplicates dropped.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for repaired copies (with --fix).",
+)
+@overwrite_option
+def check(config_path, only, fix, out_dir, overwrite):
+    """Geometry QA of every vector layer in a config.
+
+    For each layer: feature count, CRS, geometry types, invalid geometries (feature ids and
+    GEOS' reason), empty geometries, exact duplicates and the total area in mu (measured in
+    the working CRS). Layers are read as stored: nothing is repaired unless --fix.
+
+    \b
+    Examples:
+      ecogis layers check -c configs/demo.yaml
+      ecogis layers check -c configs/demo.yaml --layer farmland --fix -o layers/fixed
+    """
+    from ..config import load_config
+    from ..crs import check_coordinates
+    from ..errors import CRSError, EcogisError, LayerError
+    from ..geometry import feature_ids, repair_geometries, summarize_layer
+    from ..io.project import read_config_layer, resolve_working_crs
+    from ..io.vector import write_layer
+
+    if fix and out_dir is None:
+        raise click.UsageError("--fix needs -o/--output DIR for the repaired copies")
+    cfg = load_config(config_path)
+    names = [n for n, s in cfg.layers.items() if not s.is_raster]
+    for n in only:
+        cfg.layer(n, key="--layer")
+    if only:
+        names = [n for n in names if n in only]
+    loaded, failures = {}, {}
+    for n in names:
+        try:
+            loaded[n] = read_config_layer(cfg, n, raw=True)
+        except EcogisError as exc:
+            failures[n] = str(exc)
+    work = resolve_working_crs(cfg, {n: g for n, g in loaded.items() if g.crs is not None})
+    echo(f"{cfg.name}: {len(names)} vector layers; areas in {work.name} (EPSG:{work.to_epsg()})")
+    problems = 0
+    for n in names:
+        spec = cfg.layers[n]
+        echo("")
+        echo(
+            f"{n} — {spec.title}  [{Path(spec.path).name}{'|' + spec.layer if spec.layer else ''}]"
+        )
+        if n in failures:
+            echo(f"  ERROR: {failures[n]}")
+            problems += 1
+            continue
+        gdf = loaded[n]
+        crs_note = ""
+        try:
+            check_coordinates(gdf, n)
+        except CRSError as exc:
+            crs_note = f"  CRS PROBLEM: {exc}"
+        s = summarize_layer(
+            gdf if gdf.crs is not None else gdf.iloc[0:0], work, id_field=spec.id_field
+        )
+        s["features"] = len(gdf)
+        crs = gdf.crs
+        echo(f"  features: {s['features']}")
+        echo(
+            f"  CRS: {'EPSG:' + str(crs.to_epsg()) + ' ' + crs.name if crs is not None else 'none (refused: declare crs: in the config)'}"
+        )
+        if crs_note:
+            echo(crs_note)
+            problems += 1
+        types = ", ".join(f"{t} {c}" for t, c in s["geom_types"].items()) or "-"
+        echo(f"  geometry types: {types}")
+        inv = s["invalid"]
+        echo(f"  invalid: {len(inv)}")
+        for _, row in inv.head(20).iterrows():
+            echo(f"    {row['id']}: {row['reason']}")
+        if len(inv) > 20:
+            echo(f"    ... and {len(inv) - 20} more")
+        echo(
+            f"  empty: {len(s['empty'])}"
+            + (f" ({', '.join(s['empty'][:10])})" if s["empty"] else "")
+        )
+        echo(
+            f"  exact duplicates: {len(s['duplicates'])}"
+            + (
+                " (" + "; ".join(" = ".join(g) for g in s["duplicates"][:10]) + ")"
+                if s["duplicates"]
+                else ""
+            )
+        )
+        if s["area_mu"] is not None:
+            echo(f"  area: {s['area_mu']:,.2f} mu ({s['area_m2'] / 1e6:,.3f} km²)")
+        problems += len(inv) + len(s["empty"]) + len(s["duplicates"]) + (gdf.crs is None)
+        if fix and gdf.crs is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            suffix = Path(spec.path).suffix.lower()
+            suffix = suffix if suffix in (".gpkg", ".shp", ".geojson") else ".gpkg"
+            target = out_dir / f"{n}{suffix}"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fixed = repair_geometries(gdf, name=n, on_invalid="fix", id_field=spec.id_field)
+            if s["duplicates"]:
+                ids = feature_ids(fixed, spec.id_field)
+                drop = {d for grp in s["duplicates"] for d in grp[1:]}
+                fixed = fixed[~ids.isin(drop).to_numpy()]
+            try:
+                write_layer(fixed, target, layer=n, overwrite=overwrite)
+            except LayerError:
+                raise
+            echo(f"  repaired copy: {target} ({len(fixed)} features)")
+    echo("")
+    echo(f"{problems} problem(s) found" if problems else "no problems found")

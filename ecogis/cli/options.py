@@ -1,0 +1,66 @@
+"""Options shared by several commands, and small output helpers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+__all__ = [
+    "config_option",
+    "overwrite_option",
+    "output_option",
+    "verbosity",
+    "echo",
+    "progress",
+    "load_config_or_fail",
+]
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Project config (YAML), e.g. configs/demo.yaml.",
+)
+overwrite_option = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+
+
+def output_option(*names, help: str, **kwargs):
+    names = names or ("-o", "--output")
+    return click.option(*names, type=click.Path(path_type=Path), help=help, **kwargs)
+
+
+def verbosity() -> int:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        obj = ctx.obj
+        if obj is not None and hasattr(obj, "verbosity"):
+            return obj.verbosity
+        ctx = ctx.parent
+    return 0
+
+
+def echo(message: str = "", *, level: int = 0, err: bool = False) -> None:
+    """Print unless -q (level 0) or unless -v was given often enough (level >= 1)."""
+    if verbosity() >= level:
+        click.echo(message, err=err)
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int) -> Iterator:
+    """A progress bar on stderr (hidden with -q); yields ``update(n)``."""
+    if verbosity() < 0 or total <= 0:
+        yield lambda n=1: None
+        return
+    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:
+        yield bar.update
+
+
+def load_config_or_fail(config_path: Path, *, check_files: bool = True):
+    from ..config import load_config
+
+    return load_config(config_path, check_files=check_files)

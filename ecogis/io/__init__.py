@@ -1,0 +1,15 @@
+"""Reading and writing: the only place (with the CLI) that touches paths and databases."""
+
+from __future__ import annotations
+
+from ._atomic import atomic_path, atomic_paths
+from .vector import list_layers, read_layer, write_layer, write_layers
+
+__all__ = [
+    "atomic_path",
+    "atomic_paths",
+    "list_layers",
+    "read_layer",
+    "write_layer",
+    "write_layers",
+]

@@ -1,0 +1,39 @@
+"""Shared fixtures. Synthetic data is built in code; real files come from ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: public data sets shipped beside the project (see shared/data/README.md)
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """Path under ../shared/data, skipping the test when it is absent (never in CI)."""
+    p = SHARED_DATA.joinpath(*parts)
+    if not p.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared data missing in CI: {p}")
+        pytest.skip(f"shared data not found: {p}")
+    return p
+
+
+def square(x0: float, y0: float, size: float):
+    from shapely.geometry import box
+
+    return box(x0, y0, x0 + size, y0 + size)
+
+
+@pytest.fixture
+def gk_squares():
+    """Two 1000 m squares in EPSG:4547 overlapping by 500 m x 1000 m (500 000 m² = 750 mu)."""
+    import geopandas as gpd
+
+    x0, y0 = 500_000.0, 4_700_000.0
+    a = gpd.GeoDataFrame({"BSM": ["A1"]}, geometry=[square(x0, y0, 1000)], crs=4547)
+    b = gpd.GeoDataFrame({"BSM": ["B1"]}, geometry=[square(x0 + 500, y0, 1000)], crs=4547)
+    return a, b
