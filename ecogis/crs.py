@@ -127,17 +127,17 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
         raise CRSError(f"{name}: coordinates contain NaN or infinity")
     here = f"{name}: coordinates x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}"
     if crs.is_geographic:
-        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
-            raise CRSError(
-                f"{here} are not degrees but the CRS is {_describe(crs)}; "
-                "the .prj probably belongs to another file — declare the projected CRS "
-                "(e.g. EPSG:4547, or EPSG:4526 for zone-38 prefixed eastings)"
-            )
         # China: lon 73..136, lat 3..54. Swapped axes put longitudes in y.
         if 73 <= miny and maxy <= 136 and 3 <= minx and maxx <= 54:
             raise CRSError(
                 f"{here} look like latitude/longitude swapped (x should be longitude); "
                 "swap the columns"
+            )
+        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
+            raise CRSError(
+                f"{here} are not degrees but the CRS is {_describe(crs)}; "
+                "the .prj probably belongs to another file — declare the projected CRS "
+                "(e.g. EPSG:4547, or EPSG:4526 for zone-38 prefixed eastings)"
             )
         return
     # projected, in metres

@@ -160,7 +160,7 @@ def repair_geometries(
         return gdf
     bad = np.flatnonzero(~valid)
     reasons = shapely.is_valid_reason(arr[bad])
-    detail = _list(f"{i} ({r})" for i, r in zip(ids.iloc[bad], reasons))
+    detail = _list(f"{i} ({r})" for i, r in zip(ids.iloc[bad], reasons, strict=True))
     if on_invalid == "raise":
         raise GeometryError(
             f"{name}: {len(bad)} invalid geometr{'y' if len(bad) == 1 else 'ies'}: {detail}; "

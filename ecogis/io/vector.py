@@ -202,6 +202,8 @@ def _read_ogr(src: Path, *, layer: str | None, encoding: str | None):
             raise LayerError(
                 f"{src}: no layer {layer!r}; layers in this file: {', '.join(names) or '(none)'}"
             )
+    if src.suffix.lower() == ".shp":
+        _check_shp_length(src)
     if src.suffix.lower() in (".shp", ".dbf"):
         if encoding is None and dbf_declared_encoding(src) is None:
             encoding = detect_dbf_encoding(src)
@@ -223,6 +225,20 @@ def _read_ogr(src: Path, *, layer: str | None, encoding: str | None):
     if "geometry" not in getattr(gdf, "columns", []) or not hasattr(gdf, "crs"):
         raise LayerError(f"{src}: has no geometry column (a plain table?)")
     return gdf
+
+
+def _check_shp_length(src: Path) -> None:
+    """A .shp cut short (copy interrupted, disk full) reads as empty geometries: refuse it."""
+    import struct
+
+    size = src.stat().st_size
+    with open(src, "rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100 or struct.unpack(">i", head[:4])[0] != 9994:
+        raise LayerError(f"{src}: not a shapefile (bad header)")
+    declared = struct.unpack(">i", head[24:28])[0] * 2
+    if size < declared:
+        raise LayerError(f"{src}: truncated: the header says {declared} bytes, the file has {size}")
 
 
 def _read_csv(src: Path, *, encoding: str | None):
