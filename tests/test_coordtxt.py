@@ -447,3 +447,86 @@ def test_round_trip_through_gpkg(tmp_path):
     assert np.abs(a - b).max() < 0.01  # centimetre
     assert np.abs(a - b).max() < 0.0005  # in fact the written millimetres are exact
     assert back.geometry.iloc[0].interiors  # the hole survives
+
+
+def test_names_keep_fullwidth_brackets_and_header_values():
+    text = TEXT.replace("光伏治沙一号地块", "光伏治沙【一期】").replace(
+        "数据产生单位=正镶白旗自然资源局", "数据产生单位=［某］局"
+    )
+    gdf, header = _parse_quietly(text)
+    assert gdf["name"].iloc[0] == "光伏治沙【一期】"
+    assert header["数据产生单位"] == "［某］局"
+
+
+def test_unprefixed_file_uses_zone_from_header():
+    text = HEADER.format(zone=38) + PARCELS.replace(",385", ",5")
+    gdf, _ = _parse_quietly(text)
+    assert gdf.crs.to_epsg() == 4547  # CGCS2000 3-degree CM 114°E, no prefix
+    assert gdf.geometry.area.tolist() == pytest.approx([9600.0, 20000.0])
+    with pytest.raises(CRSError, match="no zone prefix and 带号 is empty"):
+        parse_coord_txt(HEADER.format(zone="") + PARCELS.replace(",385", ",5"))
+
+
+def test_unprefixed_swapped_columns_detected():
+    plain = PARCELS.replace(",385", ",5")
+    swapped = re.sub(r"^(J\d+,\d+),([\d.]+),([\d.]+)$", r"\1,\3,\2", plain, flags=re.M)
+    reference, _ = parse_coord_txt(HEADER.format(zone=38) + plain)
+    with pytest.warns(EcogisWarning, match="swapped"):
+        gdf, _ = parse_coord_txt(HEADER.format(zone=38) + swapped)
+    np.testing.assert_array_equal(_coords(gdf), _coords(reference))
+
+
+def test_many_bad_counts_grouped_into_one_warning():
+    parcel = PARCELS.split("4,2.0000,DK02")[1]
+    text = HEADER.format(zone=38) + "".join(f"9,2.0000,P{i}{parcel}" for i in range(20))
+    with pytest.warns(EcogisWarning) as rec:
+        gdf, _ = parse_coord_txt(text)
+    assert len(gdf) == 20
+    assert len(rec) == 1
+    assert "P0 " in str(rec[0].message) and "... and 12 more" in str(rec[0].message)
+
+
+def test_write_multipart_with_island_in_hole_round_trips():
+    outer = Polygon(
+        [(38512000, 4681000), (38512300, 4681000), (38512300, 4681300), (38512000, 4681300)],
+        [[(38512100, 4681100), (38512200, 4681100), (38512200, 4681200), (38512100, 4681200)]],
+    )
+    island = box(38512130, 4681130, 38512170, 4681170)
+    far = box(38513000, 4681000, 38513050, 4681050)
+    geom = MultiPolygon([outer, island, far])
+    gdf = gpd.GeoDataFrame({"parcel_id": ["M1"], "name": ["多部件"]}, geometry=[geom], crs=4526)
+    text = format_coord_txt(gdf)
+    rings = [ln.split(",")[1] for ln in text.splitlines() if ln.startswith("J")]
+    assert sorted(set(rings), key=int) == ["1", "2", "3", "4"]  # one number per ring
+    names = [ln.split(",")[0] for ln in text.splitlines() if ln.startswith("J")]
+    assert names[-1] == "J13" and names.count("J1") == 2  # J1..J16 minus closings: 4 rings x 4
+    back, _ = _parse_quietly(text)
+    got = back.geometry.iloc[0]
+    assert isinstance(got, MultiPolygon) and len(got.geoms) == 3
+    assert got.area == pytest.approx(geom.area)
+    assert got.symmetric_difference(geom).area == pytest.approx(0.0, abs=1e-6)
+
+
+def test_write_comma_in_name_is_replaced_with_warning():
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ["A,1"], "name": ["甲,乙"]},
+        geometry=[box(38512000, 4681000, 38512100, 4681100)],
+        crs=4526,
+    )
+    with pytest.warns(EcogisWarning, match="comma"):
+        text = format_coord_txt(gdf)
+    back, _ = _parse_quietly(text)
+    assert back["parcel_id"].iloc[0] == "A、1" and back["name"].iloc[0] == "甲、乙"
+
+
+def test_write_unencodable_name_suggests_gb18030(tmp_path):
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ["A1"], "name": ["\U00020000地块"]},  # CJK Ext. B: not in GBK
+        geometry=[box(38512000, 4681000, 38512100, 4681100)],
+        crs=4526,
+    )
+    with pytest.raises(LayerError, match="gb18030"):
+        write_coord_txt(gdf, tmp_path / "x.txt")
+    assert not (tmp_path / "x.txt").exists()
+    out = write_coord_txt(gdf, tmp_path / "x.txt", encoding="gb18030")
+    assert read_coord_txt(out)["name"].iloc[0] == "\U00020000地块"

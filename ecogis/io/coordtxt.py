@@ -82,6 +82,8 @@ _SEPARATORS = str.maketrans(
         "\t": ",",
     }
 )
+# data lines: only the separators (a name such as 某项目【一期】 keeps its brackets)
+_DATA_SEPARATORS = str.maketrans({"，": ",", "＠": "@", "\u3000": " ", "\t": ","})
 # full-width digits, sign and point inside numbers (０-９ ． － ＋)
 _FULLWIDTH_NUM = str.maketrans(
     {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "－": "-", "＋": "+"}
@@ -311,7 +313,7 @@ def read_coord_txt(
 
 def _split(line: str) -> list[str]:
     """Tokens of a data line; trailing empty tokens dropped."""
-    s = line.translate(_SEPARATORS).strip()
+    s = line.translate(_DATA_SEPARATORS).strip()
     if "," in s:
         tokens = [t.strip() for t in s.split(",")]
     else:
@@ -432,9 +434,10 @@ def parse_coord_txt(
             if current is None:
                 w.add("outside", f"line {i}: text before any [section] ignored: {raw.strip()!r}")
                 continue
-            key, sep, value = s.partition("=")
+            kv = raw.strip().replace("＝", "=")
+            key, sep, value = kv.partition("=")
             if not sep:
-                key, sep, value = s.replace("：", ":").partition(":")
+                key, sep, value = kv.replace("：", ":").partition(":")
             if not sep:
                 w.add("header", f"line {i}: [{current}] line without '=' ignored: {raw.strip()!r}")
                 continue
@@ -547,10 +550,16 @@ def _orient_axes(parcels: list[_Parcel], source: str, w: _Warnings) -> None:
     pts = [p for parcel in parcels for p in parcel.points]
     standard = [p for p in pts if p.x >= 1e7 > p.y]
     swapped = [p for p in pts if p.y >= 1e7 > p.x]
+    if not standard and not swapped:
+        # no zone prefix: plain eastings stay below 1e6, northings in China above it
+        standard = [p for p in pts if p.x < 1e6 <= p.y]
+        swapped = [p for p in pts if p.y < 1e6 <= p.x]
+        if standard:
+            return  # ambiguous points (far south) follow the file's stated order
     if standard and swapped:
         first = swapped[0] if len(swapped) < len(standard) else standard[0]
         raise DataSourceError(
-            f"{source}: line {first.line}: the zone-prefixed easting (>= 10 000 000) is in a "
+            f"{source}: line {first.line}: the easting is in a "
             f"different column than on line {(standard if first in swapped else swapped)[0].line}; "
             "expected every point line in the same order name,ring,X(northing),Y(easting)"
         )
@@ -559,8 +568,9 @@ def _orient_axes(parcels: list[_Parcel], source: str, w: _Warnings) -> None:
             p.x, p.y = p.y, p.x
         w.add(
             "swap",
-            f"columns 3 and 4 hold easting,northing (line {swapped[0].line}: the zone-prefixed "
-            "value comes first) instead of X(northing),Y(easting); read them swapped",
+            f"columns 3 and 4 hold easting,northing (line {swapped[0].line}: the easting, "
+            "recognised by its size, comes first) instead of X(northing),Y(easting); "
+            "read them swapped",
         )
 
 
@@ -588,19 +598,6 @@ def _resolve_crs(
             "per file (split the file or reproject the parcels into one zone)"
         )
     prefix = next(iter(prefixes), None)
-    if prefix is None and any(p.x >= 1e6 for p in pts):
-        # neither a prefixed easting nor a plain one (< 1e6): the columns make no sense
-        bad = next(p for p in pts if p.x >= 1e6)
-        raise CRSError(
-            f"{source}: line {bad.line}: easting {bad.x:.3f} is neither zone-prefixed "
-            "(>= 10 000 000) nor a plain Gauss-Krüger easting (< 1 000 000)"
-        )
-    if prefix is not None and len(pts) != sum(p.x >= 1e7 for p in pts):
-        bad = next(p for p in pts if p.x < 1e7)
-        raise CRSError(
-            f"{source}: line {bad.line}: easting {bad.x:.3f} has no zone prefix while line "
-            f"{prefixes[prefix]} has prefix {prefix}; expected the same form on every point line"
-        )
 
     declared_zone = _int_in(header.get("带号", "")) if header.get("带号", "").strip() else None
     declared_width = (
@@ -630,6 +627,20 @@ def _resolve_crs(
             )
         info["epsg"] = target.to_epsg()
         return target, info
+
+    if prefix is None and any(p.x >= 1e6 for p in pts):
+        # neither a prefixed easting nor a plain one (< 1e6): the columns make no sense
+        bad = next(p for p in pts if p.x >= 1e6)
+        raise CRSError(
+            f"{source}: line {bad.line}: easting {bad.x:.3f} is neither zone-prefixed "
+            "(>= 10 000 000) nor a plain Gauss-Krüger easting (< 1 000 000)"
+        )
+    if prefix is not None and len(pts) != sum(p.x >= 1e7 for p in pts):
+        bad = next(p for p in pts if p.x < 1e7)
+        raise CRSError(
+            f"{source}: line {bad.line}: easting {bad.x:.3f} has no zone prefix while line "
+            f"{prefixes[prefix]} has prefix {prefix}; expected the same form on every point line"
+        )
 
     system = header.get("坐标系", "").strip()
     datum = _datum_of(system) if system else None
@@ -732,8 +743,9 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
             "and area; columns read as id, name, ... from the third column",
         )
         o = 0
-        declared_count, area = None, None
+        declared_count, area, area_checked = None, None, False
     else:
+        area_checked = True
         declared_count = int(_num(tokens[o])) if _num(tokens[o]) is not None else None
         area = _area_ha(tokens[o + 1]) if o + 1 < len(tokens) else None
 
@@ -782,7 +794,7 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
 
     area_ha = geom.area / 1e4
     declared_ha = area[0] if area else math.nan
-    if area is None and o is not None and col(1):
+    if area is None and area_checked and col(1):
         w.add("area_text", f"{label}: area {col(1)!r} is not a number; expected hectares")
     if area is not None:
         tol = max(0.01 * area_ha, area[1])
@@ -861,6 +873,18 @@ def _clean_field(value, what: str, w: list[str]) -> str:
     return cleaned.strip()
 
 
+def _header_conflicts(key: str, given: str, written: str) -> bool:
+    """True when a caller's header value means something else than what is written."""
+    given = given.strip()
+    if not given:
+        return False
+    if key in ("带号", "几度分带"):
+        return _int_in(given) != _int_in(written)
+    if key == "坐标系":
+        return _datum_of(given) != _datum_of(written)
+    return False  # 投影类型 / 计量单位 spellings vary; the written value is always right
+
+
 def _zone_of(gdf: gpd.GeoDataFrame) -> int:
     """3-degree zone of the data's centre longitude."""
     minx, miny, maxx, maxy = gdf.to_crs(4490).total_bounds
@@ -933,7 +957,8 @@ def format_coord_txt(
             f"rows {', '.join(str(i + 1) for i in empty[:10])}{' ...' if len(empty) > 10 else ''} "
             "have empty geometries and are not written"
         )
-    keep = gdf.iloc[[i for i in range(len(gdf)) if i not in set(empty)]]
+    positions = [i for i in range(len(gdf)) if i not in set(empty)]  # 0-based rows written
+    keep = gdf.iloc[positions]
     if keep.empty:
         raise LayerError("cannot write a coordinate TXT: the layer has no polygons")
 
@@ -959,7 +984,7 @@ def format_coord_txt(
                 f"header key {k!r}: keys may not hold '=' or line breaks, values no line breaks"
             )
         if k in fixed:
-            if v.strip() and v.strip() != fixed[k]:
+            if _header_conflicts(k, v, fixed[k]):
                 warn_msgs.append(
                     f"header {k}={v!r} replaced by {fixed[k]!r} (the data are written in EPSG:{epsg})"
                 )
@@ -976,9 +1001,9 @@ def format_coord_txt(
     cols = keep.columns
     id_col = "parcel_id" if "parcel_id" in cols else ("id" if "id" in cols else None)
     oriented = shapely.orient_polygons(np.asarray(keep.geometry.values), exterior_cw=True)
-    for row_no, (idx, geom) in enumerate(zip(keep.index, oriented, strict=True)):
-        row = keep.loc[idx]
-        n_row = gdf.index.get_loc(idx) + 1 if gdf.index.is_unique else row_no + 1
+    for k_row, (pos, geom) in enumerate(zip(positions, oriented, strict=True)):
+        row = keep.iloc[k_row]
+        n_row = pos + 1
         pid = _clean_field(row[id_col], f"row {n_row} parcel_id", warn_msgs) if id_col else ""
         if not pid:
             pid = str(n_row)
