@@ -5,10 +5,11 @@ import pyogrio
 import pytest
 from shapely.geometry import Polygon, box
 
-from conftest import shared_data
 from ecogis.errors import CRSError, EcogisWarning, GeometryError, LayerError
 from ecogis.io import read_layer, write_layer, write_layers
 from ecogis.io.encoding import detect_dbf_encoding
+
+from conftest import shared_data
 
 BOWTIE = Polygon(
     [(500_000, 4_700_000), (501_000, 4_701_000), (501_000, 4_700_000), (500_000, 4_701_000)]
