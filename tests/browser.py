@@ -47,9 +47,12 @@ def require_chromium() -> None:
         pytest.skip(problem)
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium for the whole session (import this fixture into a test module)."""
+@pytest.fixture(scope="session", name="chromium")
+def chromium_session():
+    """Fixture ``chromium``: one headless Chromium for the session.
+
+    Import ``chromium_session`` into a test module to make the ``chromium`` fixture available.
+    """
     require_chromium()
     from playwright.sync_api import sync_playwright
 

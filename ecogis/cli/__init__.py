@@ -24,6 +24,14 @@ COMMANDS = {
     "config": "config_cmd:config",
     "layers": "layers_cmd:layers",
     "demo": "demo_cmd:demo",
+    "controls": "controls_cmd:controls",
+    "screen": "screen_cmd:screen",
+    "convert": "convert_cmd:convert",
+    "pits": "restoration_cmd:pits",
+    "plots": "restoration_cmd:plots",
+    "history": "restoration_cmd:history",
+    "progress": "restoration_cmd:progress",
+    "map": "map_cmd:map_group",
 }
 
 EXIT_USAGE = 2
@@ -39,7 +47,7 @@ class EcogisGroup(click.Group):
     """Click group with lazily loaded commands and one error handler."""
 
     def list_commands(self, ctx):
-        return sorted(set(COMMANDS) | set(self.commands))
+        return sorted(n for n in set(COMMANDS) | set(self.commands) if self.get_command(ctx, n) is not None)
 
     def get_command(self, ctx, name):
         if name in self.commands:
@@ -48,7 +56,13 @@ class EcogisGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        try:
+            mod = importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{module}":  # command not installed in this build
+                return None
+            raise
+        return getattr(mod, attr, None)
 
     def invoke(self, ctx):
         try:
