@@ -530,3 +530,29 @@ def test_write_unencodable_name_suggests_gb18030(tmp_path):
     assert not (tmp_path / "x.txt").exists()
     out = write_coord_txt(gdf, tmp_path / "x.txt", encoding="gb18030")
     assert read_coord_txt(out)["name"].iloc[0] == "\U00020000地块"
+
+
+def test_project_section_crlf_and_unclosed_ring_counted_as_closed():
+    # DK02 (the last parcel) loses its closing J1 but still declares 4 points
+    body = TEXT.rsplit("J1,1,4682000.000,38513000.000\n", 1)[0]
+    text = "【项目信息】\r\n项目名称=正镶白旗光伏治沙项目\r\n" + body.replace("\n", "\r\n")
+    with pytest.warns(EcogisWarning, match="DK02.*closed it") as rec:
+        gdf, _ = parse_coord_txt(text)
+    assert len(rec) == 1  # the declared 4 counts the closing point: no count warning
+    assert gdf.attrs["coordtxt"]["sections"]["项目信息"] == {"项目名称": "正镶白旗光伏治沙项目"}
+    assert gdf.geometry.area.tolist() == pytest.approx([9600.0, 20000.0])
+    assert gdf["line"].iloc[0] == DK01_LINE + 2
+
+
+def test_self_intersecting_parcel_warns_and_is_kept():
+    text = HEADER.format(zone=38) + (
+        "5,0.0000,BT1,领结,面,,,,@\n"
+        "J1,1,4681000.000,38512000.000\n"
+        "J2,1,4681100.000,38512100.000\n"
+        "J3,1,4681100.000,38512000.000\n"
+        "J4,1,4681000.000,38512100.000\n"
+        "J1,1,4681000.000,38512000.000\n"
+    )
+    with pytest.warns(EcogisWarning, match=r"BT1.*not a valid polygon.*Self-intersection"):
+        gdf, _ = parse_coord_txt(text)
+    assert len(gdf) == 1 and not gdf.geometry.iloc[0].is_valid

@@ -89,6 +89,7 @@ _FULLWIDTH_NUM = str.maketrans(
     {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "－": "-", "＋": "+"}
 )
 
+_SECTION = re.compile(r"\[\s*(.+?)\s*\]")
 _GEOM_TYPES = {"面", "线", "点", "polygon", "line", "point"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _AREA = re.compile(
@@ -325,7 +326,7 @@ def _split(line: str) -> list[str]:
 
 
 def _num(token: str) -> float | None:
-    t = token.translate(_FULLWIDTH_NUM).strip()
+    t = token if token.isascii() else token.translate(_FULLWIDTH_NUM).strip()
     if _NUMBER.match(t):
         return float(t)
     return None
@@ -403,7 +404,9 @@ def parse_coord_txt(
     ring has closed starts a new ring.
 
     Point counts: the declared count is accepted if it equals the number of point lines
-    or the number of vertices without closing repeats; otherwise a warning is issued.
+    (as written, or once unclosed rings are closed) or the number of vertices without
+    closing repeats; otherwise a warning is issued. The ``points`` column is the number
+    of point lines as written.
     """
     w = _Warnings(source)
     text = text.lstrip("\ufeff")
@@ -416,10 +419,11 @@ def parse_coord_txt(
     stray_attribute_line: int | None = None
 
     for i, raw in enumerate(lines, start=1):
-        s = raw.translate(_SEPARATORS).strip()
+        s = raw.strip()
         if not s:
             continue
-        m = re.fullmatch(r"\[\s*(.+?)\s*\]", s)
+        # section headers; checked on the first character because this loop runs per point
+        m = _SECTION.fullmatch(s.translate(_SEPARATORS)) if s[0] in "[【［" else None
         if m:
             current = m.group(1)
             if current == SECTION_COORDS:
@@ -761,6 +765,7 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
         )
 
     rings = []
+    closed_here = 0  # rings the file left open
     for ring_pts in _split_rings(parcel.points):
         xy = [(p.x, p.y) for p in ring_pts]
         distinct = list(dict.fromkeys(xy))
@@ -776,13 +781,19 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
                 f"{ring_pts[0].name}; closed it",
             )
             xy.append(xy[0])
+            closed_here += 1
         rings.append((ring_pts[0].ring, xy, ring_pts[0].line))
 
     geom = _assemble(rings, label, w)
 
     n_lines = len(parcel.points)
     n_vertices = sum(len(xy) - 1 for _, xy, _ in rings)
-    if declared_count is not None and declared_count not in (n_lines, n_vertices):
+    # three conventions: lines as written, lines once every ring is closed, distinct vertices
+    if declared_count is not None and declared_count not in (
+        n_lines,
+        n_lines + closed_here,
+        n_vertices,
+    ):
         w.add(
             "count",
             f"{label} declares {declared_count} points but has {n_lines} point lines "
