@@ -108,6 +108,10 @@ def open_page(
                 "() => window.ecogisReady === true || (window.L && !document.querySelector('.ecogis-title'))",
                 timeout=timeout_ms,
             )
+        with contextlib.suppress(Exception):  # let a zoom animation finish before measuring
+            page.wait_for_function(
+                "() => !document.querySelector('.leaflet-zoom-anim')", timeout=2000
+            )
         yield page, log
     finally:
         context.close()

@@ -446,14 +446,17 @@ def add_chart(
     ]
     top = max([v for v in values if v is not None] + ([target] if target else []) + [0.0])
     top = max_value if max_value else (top or 1.0)
-    label_w, bar_w, value_w, row_h = 84, 150, 58, 20
+    # CJK glyphs at 12px are ~12px wide: size the label column to the longest label (capped)
+    longest = max((len(str(label)) for label, _ in bars), default=1)
+    label_w = min(max(longest, 3), 9) * 12 + 10
+    bar_w, value_w, row_h = 150, 58, 20
     width = label_w + bar_w + value_w
     height = row_h * len(bars) + 6
     parts = [f'<svg class="ecogis-chart" width="{width}" height="{height}" role="img">']
     for i, ((label, _), v) in enumerate(zip(bars, values, strict=True)):
         y = 3 + i * row_h
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(_short(str(label), 7))}</text>'
+            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(_short(str(label), 9))}</text>'
         )
         parts.append(
             f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row_h - 6}" fill="#eeeeee"></rect>'
@@ -489,15 +492,13 @@ def finish_map(m: EcogisMap) -> None:
     if bounds is None and m.data_bounds:
         b = np.array(m.data_bounds)
         bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    fit = None
     if bounds is not None:
         # a single point has zero extent: pad so fitBounds has something to fit
         pad = 0.005 if bounds[0] == bounds[2] or bounds[1] == bounds[3] else 0.0
         m.location = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
-        m.fit_bounds(
-            [[bounds[1] - pad, bounds[0] - pad], [bounds[3] + pad, bounds[2] + pad]],
-            padding=(20, 20),
-        )
-    m.add_child(_Finish(m.top_layers), name="ecogis_finish")
+        fit = [[bounds[1] - pad, bounds[0] - pad], [bounds[3] + pad, bounds[2] + pad]]
+    m.add_child(_Finish(m.top_layers, fit), name="ecogis_finish")
     m.finished = True
 
 
@@ -774,13 +775,17 @@ class _HtmlControl(MacroElement):
 
 
 class _Finish(MacroElement):
-    """Metric scale bar, on-top layers kept on top, and the ready flag."""
+    """Initial view, metric scale bar, on-top layers kept on top, and the ready flag."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
             var map = {{ this._parent.get_name() }};
+            {%- if this.fit %}
+            // no animation: the first thing a user (or a screenshot) sees is the final view
+            map.fitBounds({{ this.fit|tojson }}, {padding: [20, 20], animate: false});
+            {%- endif %}
             L.control.scale({metric: true, imperial: false, position: "bottomleft"}).addTo(map);
             var top = [{% for l in this.top_layers %}{{ l.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}];
             function keepOnTop() {
@@ -794,7 +799,8 @@ class _Finish(MacroElement):
         """
     )
 
-    def __init__(self, top_layers: list):
+    def __init__(self, top_layers: list, fit: list | None):
         super().__init__()
         self._name = "EcogisFinish"
         self.top_layers = list(top_layers)
+        self.fit = fit
