@@ -207,6 +207,7 @@ def test_points_lines_collections_and_empties():
             shapely.GeometryCollection([_box(0, 0, 100, 100), shapely.Point(X0 + 900, Y0)]),
             shapely.Polygon(),
         ],
+        index=[7, 7, 3, 0],  # unsorted and not unique: order must follow position
         crs=4547,
     )
     m = new_map(title="t")
@@ -236,6 +237,8 @@ def test_bad_inputs_name_the_problem(tmp_path):
         new_map(title="t", basemap="google")
     with pytest.raises(ConfigError, match="TIANDITU_KEY"):
         new_map(title="t", basemap="tianditu")
+    with pytest.raises(ConfigError, match="letters/digits"):
+        new_map(title="t", basemap="tianditu", tianditu_key='abc123456"}')
     add_polygons(m, redline, name="r", style=STYLES["redline"])
     with pytest.raises(LayerError, match="already"):
         add_polygons(m, redline, name="r", style=STYLES["redline"])
@@ -261,6 +264,9 @@ def test_online_and_basemaps():
     text = render_map(new_map(title="t", online=True))
     assert re.search(r'<script[^>]+src="https://cdn\.jsdelivr\.net/npm/leaflet@', text)
     assert "bootstrap" not in text and "jquery" not in text.lower()
+    online = new_map(title="t", online=True)
+    add_jquery(online)
+    assert re.search(r'<script[^>]+src="https://code\.jquery\.com/', render_map(online))
     key = "abc123KEY"
     text = render_map(new_map(title="t", basemap="tianditu", tianditu_key=key))
     assert "tianditu.gov.cn/DataServer?T=vec_w" in text and "T=cva_w" in text
@@ -412,7 +418,7 @@ def test_on_top_layer_stays_on_top_after_toggling(chromium, tmp_path):
 @pytest.mark.browser
 def test_tile_requests_are_the_only_network_use(chromium, tmp_path):
     redline, _, _ = _layers()
-    m = new_map(title="t", basemap="tianditu", tianditu_key="TESTKEY")
+    m = new_map(title="t", basemap="tianditu", tianditu_key="TESTKEY123")
     add_polygons(m, redline, name="r", style=STYLES["redline"])
     out = save_map(m, tmp_path / "tdt.html")
     s = render(out, browser=chromium)
@@ -422,7 +428,7 @@ def test_tile_requests_are_the_only_network_use(chromium, tmp_path):
         re.match(r"https://t[0-7]\.tianditu\.gov\.cn/DataServer\?T=(vec|cva)_w&", u)
         for u in s["blocked"]
     )
-    assert all("tk=TESTKEY" in u for u in s["blocked"])
+    assert all("tk=TESTKEY123" in u for u in s["blocked"])
 
 
 @pytest.mark.browser

@@ -125,8 +125,15 @@ def add_jquery(m) -> None:
 
     ecogis's own elements do not need it. Call this before saving if you add folium elements
     that do: ``folium.Popup`` with HTML content, ``Map.keep_in_front``. On an online map
-    folium's CDN link is used instead and this is a no-op.
+    folium's CDN link is added instead.
     """
     if not getattr(m, "offline", False):
+        import folium
+
+        if not any(name == "jquery" for name, _ in m.default_js):
+            m.default_js = [
+                *m.default_js,
+                *[(n, u) for n, u in folium.Map.default_js if n == "jquery"],
+            ]
         return
     m.get_root().header.add_child(inline_script(jquery_js()), name="ecogis_jquery")

@@ -192,6 +192,11 @@ def new_map(
             "basemap 'tianditu' needs a Tianditu key: set the TIANDITU_KEY environment variable "
             "(or pass tianditu_key=), or use basemap 'none' or 'osm'"
         )
+    if tianditu_key is not None and not re.fullmatch(r"[0-9A-Za-z]{8,64}", tianditu_key):
+        # it is pasted into a tile URL: refuse anything that is not a plain token
+        raise ConfigError(
+            "the Tianditu key (TIANDITU_KEY) must be 8-64 letters/digits; check for quotes or spaces"
+        )
     if bounds is not None:
         bounds = _check_bounds(bounds, "new_map(bounds=...)")
 
@@ -592,8 +597,11 @@ def _explode_collections(gdf):
     is_gc = shapely.get_type_id(gdf.geometry.values) == 7
     if not is_gc.any():
         return gdf
-    parts = gdf.loc[is_gc].explode(index_parts=False)
-    return pd.concat([gdf.loc[~is_gc], parts]).sort_index(kind="stable")
+    # order by position, not by index: a user's index may be unsorted or not unique
+    pos = gdf.assign(_ecogis_pos=np.arange(len(gdf)))
+    parts = pos.loc[is_gc].explode(index_parts=False)
+    out = pd.concat([pos.loc[~is_gc], parts]).sort_values("_ecogis_pos", kind="stable")
+    return out.drop(columns="_ecogis_pos")
 
 
 def _display_geometries(gdf, *, name: str, simplify_m: float | None, precision: int) -> np.ndarray:
