@@ -560,18 +560,25 @@ def difference_each(
         Polygon or MultiPolygon per left feature (empty ``POLYGON EMPTY`` when nothing is left).
     """
     _check_crs([("left", left), ("right", right)])
-    lg = _geoms(left)
-    pairs = intersect_pairs(left, right, workers=workers, keep_geometry=True)
+    lg, rg = _geoms(left), _geoms(right)
+    pairs = intersect_pairs(left, right, workers=workers, keep_geometry=False)
     out = lg.copy()
-    if len(pairs):
-        li = pairs["idx_left"].to_numpy()
-        rel = pairs["relation"].to_numpy()
-        covered = np.zeros(len(lg), dtype=bool)
-        covered[li[rel == "within_right"]] = True
-        # subtract the union of the pieces inside each feature: left - U(left & r) = left - U(r)
-        _, pieces = _union_pieces(pairs, "idx_left", len(lg), None, "idx_right")
-        todo = np.flatnonzero((pieces != None) & ~covered)  # noqa: E711 (elementwise)
-        if len(todo):
-            out[todo] = _polygonal_only(shapely.difference(lg[todo], pieces[todo]))
-        out[covered] = shapely.Polygon()
+    if len(pairs) == 0:
+        return GeoSeries(out, index=left.index, crs=left.crs)
+    li = pairs["idx_left"].to_numpy()
+    ri = pairs["idx_right"].to_numpy()
+    covered = np.zeros(len(lg), dtype=bool)
+    covered[li[pairs["relation"].to_numpy() == "within_right"]] = True
+    # subtract the original right geometries, not the intersection pieces: the pieces carry
+    # computed vertices on the left boundary and would leave micro-slivers behind. This is
+    # what geopandas.overlay(how="difference") does too.
+    live = ~covered[li]
+    li, ri = li[live], ri[live]
+    feats, starts, counts = np.unique(li, return_index=True, return_counts=True)
+    cutter = rg[ri[starts]]
+    for k in np.flatnonzero(counts > 1):
+        cutter[k] = shapely.union_all(rg[ri[starts[k] : starts[k] + counts[k]]])
+    if len(feats):
+        out[feats] = _polygonal_only(shapely.difference(lg[feats], cutter))
+    out[covered] = shapely.Polygon()
     return GeoSeries(out, index=left.index, crs=left.crs)

@@ -8,6 +8,7 @@ import geopandas
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from geopandas import GeoDataFrame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -397,3 +398,14 @@ def test_property_intersection_plus_difference_is_whole(a, b):
         assert list(swapped.relation) == list(pairs.relation) == ["within_left"]
     else:
         assert [mirror[r] for r in pairs.relation] == list(swapped.relation)
+
+
+def test_difference_each_covered_by_two_leaves_nothing():
+    # a site covered only by the union of two tilted polygons: no slivers may survive
+    site = Polygon([(0, 0), (100, 3), (97, 103), (-3, 100)])
+    a = shapely.affinity.rotate(box(-50, -50, 60, 160), 7, origin=(0, 0))
+    b = shapely.affinity.rotate(box(40, -60, 170, 170), -5, origin=(50, 50))
+    assert a.union(b).covers(site) and not a.covers(site) and not b.covers(site)
+    out = difference_each(gdf(site), gdf(a, b))
+    assert out.iloc[0].is_empty
+    np.testing.assert_allclose(overlap_area(gdf(site), gdf(a, b)), [site.area], rtol=1e-12)
