@@ -331,9 +331,10 @@ def write_layer(
 
     A shapefile always gets a ``.cpg`` naming its encoding. Returns the path written.
     """
+    if is_database_uri(str(path)):
+        # the table comes from the URI (?table=) or from ``layer``
+        return write_layers({layer or "layer": gdf}, path, overwrite=overwrite)
     path = Path(path)
-    if str(path).startswith(("postgresql:", "postgres:")):
-        raise LayerError("use write_postgis for database outputs")
     return write_layers({layer or path.stem: gdf}, path, overwrite=overwrite, encoding=encoding)
 
 
@@ -346,10 +347,16 @@ def write_layers(
 ) -> Path:
     """Write several layers into one GeoPackage (or one layer into any format) atomically.
 
-    Either every layer is in place afterwards or the old file is untouched.
+    Either every layer is in place afterwards or the old file is untouched. A PostGIS URI
+    writes one table per layer in one transaction (:func:`ecogis.io.postgis.write_postgis_layers`)
+    and returns the URI.
     """
     import pyogrio
 
+    if is_database_uri(str(path)):
+        from .postgis import write_postgis_layers  # noqa: PLC0415 (optional dependency)
+
+        return write_postgis_layers(layers, str(path), overwrite=overwrite)
     path = Path(path)
     driver = driver_for(path)
     if driver != "GPKG" and len(layers) != 1:
