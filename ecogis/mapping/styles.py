@@ -66,6 +66,9 @@ STYLES: dict[str, dict] = {
         "fillColor": "#a5d6a7",
         "fillOpacity": 0.6,
     },
+    # the eligible part drawn over its site: an outline only, so the verdict colour stays visible
+    # and a click inside the site still opens the site's popup
+    "eligible_outline": {"color": "#0b5d1e", "weight": 2.5, "dashArray": "6 4", "fill": False},
     "overlap": {"color": "#000000", "weight": 1, "fillColor": "#00e5ff", "fillOpacity": 0.8},
     # --- restoration: legacy mine pits (A 未治理 / B 已恢复治理, plus the work in between) --
     "pit_untreated": {
@@ -121,6 +124,7 @@ LABELS: dict[str, str] = {
     "verdict_fail": "不通过",
     "verdict_unknown": "未判定",
     "eligible": "可用范围",
+    "eligible_outline": "可用范围",
     "overlap": "压占部分",
     "pit_untreated": "未治理",
     "pit_in_progress": "治理中",
