@@ -516,3 +516,115 @@ def test_cli_help_documents_exit_statuses():
     assert "--fail-on-conflict" in r.output and "Exit status" in r.output
     assert "3  conflicts were found" in r.output
     assert "ecogis controls -c configs/demo.yaml" in r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo data set: the planted conflicts, sliver, invalid polygon and self-overlap
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_data(request, tmp_path_factory):
+    """The session ``demo`` fixture of conftest.py, or a demo made here when there is none."""
+    try:
+        return request.getfixturevalue("demo")
+    except pytest.FixtureLookupError:
+        from ecogis.demo import make_demo
+
+        root = tmp_path_factory.mktemp("demo")
+        return make_demo(root / "layers" / "demo", config_path=root / "configs" / "demo.yaml")
+
+
+def _read_work(path, layer=None):
+    return gpd.read_file(path, layer=layer).to_crs(4547)
+
+
+def _ids_of(planted, layer):
+    return planted["id_fields"][layer]
+
+
+def test_demo_controls_find_exactly_what_was_planted(demo_data, tmp_path):
+    from ecogis.demo import PLANTED
+
+    planted = demo_data.planted
+    out, csv = tmp_path / "controls.gpkg", tmp_path / "controls.csv"
+    r = run("controls", "-c", demo_data.config_path, "-o", out, "--summary", csv)
+    assert r.exit_code == 0, r.output
+    assert "working CRS EPSG:4547" in r.output
+
+    conflicts = gpd.read_file(out, layer="conflicts")
+    key = ["layer_a", "layer_b", "id_a", "id_b"]
+    # township pieces of one conflict add up to its area
+    found = conflicts.groupby(key, sort=False)["area_m2"].sum()
+    expected = {tuple(c[k] for k in key): c["area_m2"] for c in planted["conflicts"]}
+    assert set(found.index) == set(expected)
+    by_construction = {tuple(c[k] for k in key): c["area_m2"] for c in PLANTED["conflicts"]}
+
+    # hand computation: every pair of control lines overlaid with geopandas from the layers
+    # as written (EPSG:4490 / 4526 / 4547), pieces of at least 1 m² summed per feature pair
+    layers = {n: _read_work(demo_data.layers[n]) for n in ("redline", "farmland", "urban")}
+    hand = {}
+    sliver_hand = []
+    for a, b_ in control_pairs(["redline", "farmland", "urban"]):
+        fa, fb = _ids_of(planted, a), _ids_of(planted, b_)
+        la = layers[a][[fa, "geometry"]].rename(columns={fa: "id_a"})
+        lb = layers[b_][[fb, "geometry"]].rename(columns={fb: "id_b"})
+        la["geometry"] = la.geometry.make_valid()
+        lb["geometry"] = lb.geometry.make_valid()
+        ov = gpd.overlay(la, lb, how="intersection", keep_geom_type=True)
+        ov = ov.explode(index_parts=False)
+        ov["area"] = ov.geometry.area
+        for row in ov.itertuples():
+            if row.area >= 1.0:
+                k = (a, b_, str(row.id_a), str(row.id_b))
+                hand[k] = hand.get(k, 0.0) + row.area
+            elif row.area > 0:
+                sliver_hand.append(((a, b_, str(row.id_a), str(row.id_b)), row.area))
+    assert set(hand) == set(expected)
+    for k, area in found.items():
+        assert area == pytest.approx(hand[k], rel=1e-6)
+        assert area == pytest.approx(expected[k], rel=1e-9)
+        assert area == pytest.approx(by_construction[k], rel=1e-6)
+
+    slivers = gpd.read_file(out, layer="slivers")
+    s = planted["sliver"]
+    assert slivers[key].values.tolist() == [[s["layer_a"], s["layer_b"], s["id_a"], s["id_b"]]]
+    assert slivers["area_m2"].iloc[0] == pytest.approx(s["area_m2"], rel=1e-6)
+    assert slivers["area_m2"].iloc[0] == pytest.approx(PLANTED["sliver"]["area_m2"], rel=1e-5)
+    assert [k for k, _ in sliver_hand] == [tuple(slivers[key].iloc[0])]
+    assert slivers["area_m2"].iloc[0] == pytest.approx(sliver_hand[0][1], rel=1e-6)
+
+    invalid = gpd.read_file(out, layer="invalid")
+    inv = planted["invalid"]
+    assert invalid[["layer", "id"]].values.tolist() == [[inv["layer"], inv["id"]]]
+    assert invalid["reason"].iloc[0].startswith(inv["reason"])
+    assert not invalid.geometry.iloc[0].is_valid  # as stored, not repaired
+
+    selfs = gpd.read_file(out, layer="self_overlaps")
+    so = planted["self_overlap"]
+    pairs = selfs.groupby(["layer", "id_a", "id_b"])["area_m2"].sum()
+    assert pairs.index.tolist() == [(so["layer"], so["id_a"], so["id_b"])]
+    f = layers["farmland"].set_index(_ids_of(planted, "farmland")).geometry
+    assert pairs.iloc[0] == pytest.approx(f[so["id_a"]].intersection(f[so["id_b"]]).area, rel=1e-6)
+    assert pairs.iloc[0] == pytest.approx(PLANTED["self_overlap"]["area_m2"], rel=1e-6)
+
+    # the summary: per pair totals and the grand total match the planted areas
+    table = pd.read_csv(csv, encoding="utf-8-sig", keep_default_na=False)
+    totals = table[table["township"] == TOTAL].set_index(["layer_a", "layer_b"])
+    for (a, b_), grp in pd.Series(expected).groupby(level=[0, 1]):
+        assert totals.loc[(a, b_), "conflicts"] == len(grp)
+        assert totals.loc[(a, b_), "area_m2"] == pytest.approx(grp.sum(), rel=1e-9)
+    assert totals.loc[(ALL, ALL), "conflicts"] == len(expected)
+    assert totals.loc[(ALL, ALL), "area_mu"] == pytest.approx(
+        sum(expected.values()) * 15 / 10000, rel=1e-9
+    )
+    assert set(conflicts["township"]) != {""}  # the demo has townships: every piece is in one
+    for a, b_ in control_pairs(["redline", "farmland", "urban"]):
+        n = sum(1 for k in expected if k[:2] == (a, b_))
+        mu = sum(v for k, v in expected.items() if k[:2] == (a, b_)) * 15 / 10000
+        label = {"redline": "生态保护红线", "farmland": "永久基本农田", "urban": "城镇开发边界"}
+        line = f"{label[a]} × {label[b_]}: {n} conflict{'' if n == 1 else 's'}, {mu:,.2f} mu"
+        assert line in r.output
+
+    r = run("controls", "-c", demo_data.config_path, "--fail-on-conflict")
+    assert r.exit_code == 3
