@@ -246,10 +246,15 @@ def _regroup(parts: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     out = np.empty(n, dtype=object)
     if len(owner) == 0:
         return out
-    order = np.argsort(owner, kind="stable")
-    uniq, starts = np.unique(owner[order], return_index=True)
-    for k, grp in zip(uniq, np.split(order, starts[1:]), strict=True):
-        out[k] = parts[grp[0]] if len(grp) == 1 else shapely.MultiPolygon(list(parts[grp]))
+    counts = np.bincount(owner, minlength=n)
+    single = counts[owner] == 1
+    out[owner[single]] = parts[single]  # the common case, without a Python loop
+    multi = np.flatnonzero(~single)
+    if len(multi):
+        order = multi[np.argsort(owner[multi], kind="stable")]
+        uniq, starts = np.unique(owner[order], return_index=True)
+        for k, grp in zip(uniq, np.split(order, starts[1:]), strict=True):
+            out[k] = shapely.MultiPolygon(list(parts[grp]))
     return out
 
 
