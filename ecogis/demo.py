@@ -1132,9 +1132,9 @@ class _Gen:
         res = DEM_RES_M
         left, top = math.floor(x0 / res) * res, math.ceil(y1 / res) * res
         width, height = int(math.ceil((x1 - left) / res)), int(math.ceil((top - y0) / res))
-        from rasterio.transform import from_origin
+        from affine import Affine
 
-        return from_origin(left, top, res, res), (height, width)
+        return Affine(res, 0.0, left, 0.0, -res, top), (height, width)
 
     def rasters(self, pits, plots):
         from rasterio.features import geometry_mask, rasterize

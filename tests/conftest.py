@@ -37,3 +37,17 @@ def gk_squares():
     a = gpd.GeoDataFrame({"BSM": ["A1"]}, geometry=[square(x0, y0, 1000)], crs=4547)
     b = gpd.GeoDataFrame({"BSM": ["B1"]}, geometry=[square(x0 + 500, y0, 1000)], crs=4547)
     return a, b
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The demo data set (``ecogis.demo.make_demo``), generated once per test session.
+
+    Layers go to ``<tmp>/layers/demo`` and the config to ``<tmp>/configs/demo.yaml``, the
+    same relative layout as the repository, so the config text equals ``configs/demo.yaml``.
+    Returns the :class:`ecogis.demo.DemoResult`; treat its files as read-only.
+    """
+    from ecogis.demo import make_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    return make_demo(root / "layers" / "demo", config_path=root / "configs" / "demo.yaml")
