@@ -141,7 +141,12 @@ def controls(config_path, output, summary_path, min_area_m2, fail_on_conflict, o
     if output is not None:
         from ..io.vector import write_layers
 
-        write_layers(report.frames(), output, overwrite=overwrite)
+        write_layers(
+            report.frames(),
+            output,
+            overwrite=overwrite,
+            geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
+        )
         echo(f"wrote {output} (layers conflicts, slivers, self_overlaps, invalid)")
     if summary_path is not None:
         from ..report import write_table

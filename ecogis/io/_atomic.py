@@ -38,9 +38,8 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     """
     path = Path(path)
     _check_target(path, overwrite)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=path.suffix + ".tmp", dir=path.parent
-    )
+    # keep the real suffix last: GDAL checks it (a GeoPackage must end in .gpkg)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # writers such as GDAL want to create the file themselves

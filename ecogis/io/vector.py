@@ -326,16 +326,25 @@ def write_layer(
     layer: str | None = None,
     overwrite: bool = False,
     encoding: str = "UTF-8",
+    geometry_type: str | None = None,
 ) -> Path:
     """Write one layer atomically; the format follows the suffix (.gpkg, .shp, .geojson).
 
-    A shapefile always gets a ``.cpg`` naming its encoding. Returns the path written.
+    A shapefile always gets a ``.cpg`` naming its encoding. ``geometry_type`` (e.g.
+    ``"MultiPolygon"``) declares the layer's type, which matters for empty layers.
+    Returns the path written.
     """
     if is_database_uri(str(path)):
         # the table comes from the URI (?table=) or from ``layer``
         return write_layers({layer or "layer": gdf}, path, overwrite=overwrite)
     path = Path(path)
-    return write_layers({layer or path.stem: gdf}, path, overwrite=overwrite, encoding=encoding)
+    return write_layers(
+        {layer or path.stem: gdf},
+        path,
+        overwrite=overwrite,
+        encoding=encoding,
+        geometry_types={layer or path.stem: geometry_type} if geometry_type else None,
+    )
 
 
 def write_layers(
@@ -344,8 +353,12 @@ def write_layers(
     *,
     overwrite: bool = False,
     encoding: str = "UTF-8",
+    geometry_types: Mapping[str, str] | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage (or one layer into any format) atomically.
+
+    ``geometry_types`` maps layer names to a declared geometry type (``"MultiPolygon"``),
+    so that an empty layer still says what it would hold.
 
     Either every layer is in place afterwards or the old file is untouched. A PostGIS URI
     writes one table per layer in one transaction (:func:`ecogis.io.postgis.write_postgis_layers`)
@@ -370,6 +383,9 @@ def write_layers(
             kwargs = {"layer": lname} if driver == "GPKG" else {}
             if driver == "ESRI Shapefile":
                 kwargs["encoding"] = encoding
+            if geometry_types and geometry_types.get(lname):
+                kwargs["geometry_type"] = geometry_types[lname]
+                kwargs["promote_to_multi"] = geometry_types[lname].startswith("Multi")
             if driver == "GeoJSON" and gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
                 kwargs["layer_options"] = {"RFC7946": "NO"}
             try:
