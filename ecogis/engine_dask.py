@@ -1,0 +1,427 @@
+"""The overlay engine on dask: the same exact results as :mod:`ecogis.overlay`, partitioned.
+
+Past one county (a league, the whole region: millions of land-use patches) the left layer is
+cut into spatially compact partitions and each partition runs the local engine against the
+part of the right layer that reaches it. Results are identical to the local engine's: every
+pair is measured by the same code on the same two geometries, pieces are unioned in the same
+order, and the output is sorted the same way.
+
+How it partitions
+-----------------
+``left`` is ordered along a Hilbert curve (dask-geopandas' ``hilbert_distance`` on the
+midpoints of the bounding boxes) and cut into ``partitions`` contiguous runs of equal size,
+which is what ``spatial_shuffle`` produces, without a shuffle since the frame is in memory.
+``right`` (the control lines: thousands, not millions) is sent once to every worker together
+with its bounding boxes; each task keeps the right features whose boxes reach its partition's
+total bounds. Only geometries travel, never attribute columns.
+
+Schedulers
+----------
+``None`` or ``"threads"``: local threads (shapely releases the GIL). ``"processes"``,
+``"synchronous"``: dask's local schedulers. ``"tcp://host:8786"`` (any dask.distributed
+address): a :class:`distributed.Client` is opened for the call and closed after.
+A ``distributed.Client`` object is used as it is.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from geopandas import GeoDataFrame, GeoSeries
+
+from . import overlay
+from .errors import ConfigError, DataSourceError
+
+__all__ = [
+    "intersect_pairs_dask",
+    "overlap_area_dask",
+    "difference_each_dask",
+    "get_engine",
+    "Engine",
+    "ENGINES",
+    "SCHEDULERS",
+]
+
+#: engine names accepted by :func:`get_engine`
+ENGINES = ("local", "dask")
+#: scheduler names accepted besides a distributed address or Client
+SCHEDULERS = ("threads", "processes", "synchronous")
+# features per partition when ``partitions`` is not given: big enough that the per-task
+# overhead (sending right, building its tree) vanishes, small enough to spread over workers
+_TARGET_PART_ROWS = 50_000
+_CONNECT_TIMEOUT_S = 10
+
+
+# ---------------------------------------------------------------------------------------------
+# scheduler and partitions
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_address(text: str) -> bool:
+    return "://" in text
+
+
+@contextmanager
+def _compute_context(scheduler):
+    """Yield ``(compute_kwargs, client_or_None, threads)`` for ``scheduler``."""
+    if scheduler is None or scheduler == "threads":
+        yield {"scheduler": "threads"}, None, os.cpu_count() or 1
+        return
+    if isinstance(scheduler, str) and scheduler in ("processes", "synchronous", "sync"):
+        threads = 1 if scheduler != "processes" else os.cpu_count() or 1
+        yield {"scheduler": "sync" if scheduler == "sync" else scheduler}, None, threads
+        return
+    if isinstance(scheduler, str) and _is_address(scheduler):
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, timeout=_CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataSourceError(f"dask scheduler {scheduler}: cannot connect: {reason}") from None
+        try:
+            yield {"scheduler": client}, client, _client_threads(client)
+        finally:
+            client.close()
+        return
+    if type(scheduler).__name__ == "Client" and hasattr(scheduler, "scatter"):
+        yield {"scheduler": scheduler}, scheduler, _client_threads(scheduler)
+        return
+    raise ConfigError(
+        f"unknown dask scheduler {scheduler!r}; allowed: {', '.join(SCHEDULERS)} or a "
+        "dask.distributed address such as tcp://10.0.0.5:8786",
+        key="scheduler",
+    )
+
+
+def _client_threads(client) -> int:
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # a scheduler without workers yet
+        return 1
+
+
+def _n_partitions(n: int, partitions: int | None, threads: int) -> int:
+    if partitions is not None:
+        if int(partitions) < 1:
+            raise ConfigError(
+                f"partitions must be a positive integer, got {partitions!r}", key="partitions"
+            )
+        return max(1, min(int(partitions), n))
+    return max(1, min(n, max(threads, math.ceil(n / _TARGET_PART_ROWS))))
+
+
+def _hilbert_runs(geoms: np.ndarray, crs, k: int) -> list[np.ndarray]:
+    """Positions of ``geoms`` cut into ``k`` runs of equal size along a Hilbert curve."""
+    if k == 1:
+        return [np.arange(len(geoms))]
+    import dask_geopandas
+
+    gs = GeoDataFrame(geometry=GeoSeries(geoms, crs=crs))
+    bounds = shapely.total_bounds(geoms)
+    # empties have no midpoint: put them first, they match nothing anyway
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    dist = np.zeros(len(geoms), dtype=np.int64)
+    if (~empty).any():
+        ddf = dask_geopandas.from_geopandas(gs[~empty], npartitions=1, sort=False)
+        dist[~empty] = (
+            ddf.hilbert_distance(total_bounds=bounds, level=16)
+            .compute(scheduler="sync")
+            .to_numpy()
+            .astype(np.int64)
+        )
+    order = np.argsort(dist, kind="stable")
+    return [run for run in np.array_split(order, k) if len(run)]
+
+
+def _right_pack(right: GeoDataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
+    rg = overlay._geoms(right)
+    return rg, shapely.bounds(rg), right.crs
+
+
+def _reaching(rbounds: np.ndarray, part_geoms: np.ndarray) -> np.ndarray:
+    """Indices of the right features whose boxes meet the total bounds of a partition."""
+    b = shapely.total_bounds(part_geoms)
+    if np.isnan(b).any():
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(
+        (rbounds[:, 0] <= b[2]) & (rbounds[:, 2] >= b[0]) & (rbounds[:, 1] <= b[3])
+        & (rbounds[:, 3] >= b[1])
+    )  # fmt: skip
+
+
+def _run(
+    task: Callable, left: GeoDataFrame, right: GeoDataFrame, *, partitions, scheduler,
+    extra: tuple = (),
+) -> tuple[list[np.ndarray], list]:  # fmt: skip
+    """Run ``task(part_geoms, right_pack, *extra)`` per Hilbert partition of ``left``."""
+    import dask
+
+    lg = overlay._geoms(left)
+    with _compute_context(scheduler) as (kwargs, client, threads):
+        runs = _hilbert_runs(lg, left.crs, _n_partitions(len(lg), partitions, threads))
+        pack = _right_pack(right)
+        if client is not None:
+            pack = client.scatter(pack, broadcast=True, hash=False)
+        else:
+            pack = dask.delayed(pack, pure=False, traverse=False)
+        tasks = [dask.delayed(task, pure=False)(lg[run], pack, *extra) for run in runs]
+        results = dask.compute(*tasks, **kwargs)
+    return runs, list(results)
+
+
+# ---------------------------------------------------------------------------------------------
+# tasks (module level: they are pickled to processes and cluster workers)
+# ---------------------------------------------------------------------------------------------
+
+
+def _pairs_task(part_geoms, pack, keep_geometry: bool, workers: int):
+    rg, rbounds, crs = pack
+    sel = _reaching(rbounds, part_geoms)
+    res = overlay.intersect_pairs(
+        GeoDataFrame(geometry=GeoSeries(part_geoms, crs=crs)),
+        GeoDataFrame(geometry=GeoSeries(rg[sel], crs=crs)),
+        workers=workers,
+        keep_geometry=keep_geometry,
+    )
+    # right positions back to the full layer; left positions are mapped by the caller
+    res["idx_right"] = sel[res["idx_right"].to_numpy()].astype(np.int64)
+    return res
+
+
+def _overlap_task(part_geoms, pack, overlapping: np.ndarray, workers: int):
+    rg, rbounds, crs = pack
+    sel = _reaching(rbounds, part_geoms)
+    sub_overlapping = overlapping[sel]
+    pairs = overlay.intersect_pairs(
+        GeoDataFrame(geometry=GeoSeries(part_geoms, crs=crs)),
+        GeoDataFrame(geometry=GeoSeries(rg[sel], crs=crs)),
+        workers=workers,
+        keep_geometry=bool(overlapping.any()),
+    )
+    area, _ = overlay._union_pieces(
+        pairs, "idx_left", len(part_geoms), sub_overlapping, "idx_right"
+    )
+    return area
+
+
+def _difference_task(part_geoms, pack, workers: int):
+    rg, rbounds, crs = pack
+    sel = _reaching(rbounds, part_geoms)
+    out = overlay.difference_each(
+        GeoDataFrame(geometry=GeoSeries(part_geoms, crs=crs)),
+        GeoDataFrame(geometry=GeoSeries(rg[sel], crs=crs)),
+        workers=workers,
+    )
+    return np.asarray(out.values, dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+# public API: same contracts as the local twins in ecogis.overlay
+# ---------------------------------------------------------------------------------------------
+
+
+def intersect_pairs_dask(
+    left: GeoDataFrame,
+    right: GeoDataFrame,
+    *,
+    partitions: int | None = None,
+    scheduler: Any = None,
+    keep_geometry: bool = True,
+    workers_per_task: int = 1,
+) -> GeoDataFrame:
+    """:func:`ecogis.overlay.intersect_pairs` on dask partitions of ``left``.
+
+    Parameters
+    ----------
+    left, right : GeoDataFrame
+        Polygon layers in the same projected CRS with metre units. ``left`` is the large one
+        (land-use patches, sites); ``right`` is sent whole to every worker.
+    partitions : int, optional
+        Number of spatial partitions of ``left``; default: one per 50 000 features, at least
+        one per scheduler thread.
+    scheduler : str or distributed.Client, optional
+        ``None``/``"threads"`` (local threads), ``"processes"``, ``"synchronous"``, a
+        dask.distributed address (``tcp://host:8786``) or a ``Client``.
+    keep_geometry : bool, default True
+        Return the intersection geometries.
+    workers_per_task : int, default 1
+        Threads the local engine uses inside one task (dask already runs tasks in parallel).
+
+    Returns
+    -------
+    GeoDataFrame
+        Exactly what ``intersect_pairs(left, right)`` returns: ``idx_left``, ``idx_right``,
+        ``area_m2``, ``relation`` (and ``geometry``), sorted by ``idx_left`` then ``idx_right``.
+
+    Raises
+    ------
+    ecogis.errors.CRSError
+        If the CRSs differ, or either is geographic or not in metres.
+    ecogis.errors.DataSourceError
+        A scheduler address that cannot be reached.
+    """
+    overlay._check_crs([("left", left), ("right", right)])
+    if len(left) == 0 or len(right) == 0:
+        return overlay.intersect_pairs(left, right, workers=1, keep_geometry=keep_geometry)
+    runs, results = _run(
+        _pairs_task, left, right, partitions=partitions, scheduler=scheduler,
+        extra=(keep_geometry, workers_per_task),
+    )  # fmt: skip
+    for run, res in zip(runs, results, strict=True):
+        res["idx_left"] = run[res["idx_left"].to_numpy()].astype(np.int64)
+    out = pd.concat(results, ignore_index=True)
+    order = np.lexsort((out["idx_right"].to_numpy(), out["idx_left"].to_numpy()))
+    out = out.iloc[order].reset_index(drop=True)
+    if keep_geometry:
+        return GeoDataFrame(out, geometry="geometry", crs=left.crs)
+    return GeoDataFrame(pd.DataFrame(out))
+
+
+def overlap_area_dask(
+    left: GeoDataFrame,
+    right: GeoDataFrame,
+    *,
+    by: str = "left",
+    partitions: int | None = None,
+    scheduler: Any = None,
+    workers_per_task: int = 1,
+) -> np.ndarray:
+    """:func:`ecogis.overlay.overlap_area` on dask partitions of the measured side.
+
+    Which features of the other side overlap one another is found once (it decides where
+    pieces need a union); each partition then measures its own features. Parameters as in
+    :func:`intersect_pairs_dask`; ``by`` as in ``overlap_area``.
+    """
+    if by not in ("left", "right"):
+        raise ValueError(f"overlap_area: by={by!r} is not allowed; use 'left' or 'right'")
+    overlay._check_crs([("left", left), ("right", right)])
+    if by == "right":
+        left, right = right, left
+    area = np.zeros(len(left))
+    if len(left) == 0 or len(right) == 0:
+        return area
+    overlapping = overlay._overlapping_members(overlay._geoms(right), None)
+    runs, results = _run(
+        _overlap_task, left, right, partitions=partitions, scheduler=scheduler,
+        extra=(overlapping, workers_per_task),
+    )  # fmt: skip
+    for run, res in zip(runs, results, strict=True):
+        area[run] = res
+    return area
+
+
+def difference_each_dask(
+    left: GeoDataFrame,
+    right: GeoDataFrame,
+    *,
+    partitions: int | None = None,
+    scheduler: Any = None,
+    workers_per_task: int = 1,
+) -> GeoSeries:
+    """:func:`ecogis.overlay.difference_each` on dask partitions of ``left``.
+
+    Returns each left geometry minus the union of the right geometries that overlap it, with
+    ``left``'s index and CRS. Parameters as in :func:`intersect_pairs_dask`.
+    """
+    overlay._check_crs([("left", left), ("right", right)])
+    if len(left) == 0 or len(right) == 0:
+        return overlay.difference_each(left, right, workers=1)
+    out = np.empty(len(left), dtype=object)
+    runs, results = _run(
+        _difference_task, left, right, partitions=partitions, scheduler=scheduler,
+        extra=(workers_per_task,),
+    )  # fmt: skip
+    for run, res in zip(runs, results, strict=True):
+        out[run] = res
+    return GeoSeries(out, index=left.index, crs=left.crs)
+
+
+# ---------------------------------------------------------------------------------------------
+# engine selection for commands
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The three overlay operations of one engine, with its options bound.
+
+    ``engine.intersect_pairs(left, right, keep_geometry=False)`` etc. take the same
+    arguments as the functions in :mod:`ecogis.overlay` (minus ``workers`` / ``progress``,
+    which the engine's options replace).
+    """
+
+    name: str
+    options: dict = field(default_factory=dict)
+
+    def intersect_pairs(
+        self, left: GeoDataFrame, right: GeoDataFrame, *, keep_geometry: bool = True
+    ) -> GeoDataFrame:
+        if self.name == "dask":
+            return intersect_pairs_dask(left, right, keep_geometry=keep_geometry, **self.options)
+        return overlay.intersect_pairs(left, right, keep_geometry=keep_geometry, **self.options)
+
+    def overlap_area(
+        self, left: GeoDataFrame, right: GeoDataFrame, *, by: str = "left"
+    ) -> np.ndarray:
+        if self.name == "dask":
+            return overlap_area_dask(left, right, by=by, **self.options)
+        return overlay.overlap_area(left, right, by=by, **self.options)
+
+    def difference_each(self, left: GeoDataFrame, right: GeoDataFrame) -> GeoSeries:
+        if self.name == "dask":
+            return difference_each_dask(left, right, **self.options)
+        return overlay.difference_each(left, right, **self.options)
+
+
+def get_engine(name: str = "local", **opts: Any) -> Engine:
+    """The overlay engine called ``name`` with its options.
+
+    Parameters
+    ----------
+    name : {"local", "dask"}
+        ``local``: in-process threads (:mod:`ecogis.overlay`). ``dask``: dask partitions.
+    **opts
+        ``local``: ``workers``. ``dask``: ``scheduler``, ``partitions``, ``workers_per_task``.
+        ``None`` values are dropped, so CLI options can be passed straight through.
+
+    Examples
+    --------
+    >>> engine = get_engine("dask", scheduler=None, partitions=8)
+    >>> engine.name
+    'dask'
+    """
+    allowed = {
+        "local": ("workers",),
+        "dask": ("scheduler", "partitions", "workers_per_task"),
+    }
+    if name not in allowed:
+        raise ConfigError(f"unknown engine {name!r}; allowed: {', '.join(ENGINES)}", key="engine")
+    opts = {k: v for k, v in opts.items() if v is not None}
+    bad = sorted(set(opts) - set(allowed[name]))
+    if bad:
+        raise ConfigError(
+            f"option {', '.join(bad)} does not apply to the {name} engine; "
+            f"it takes: {', '.join(allowed[name])}",
+            key="engine",
+        )
+    if name == "dask":
+        try:
+            import dask_geopandas  # noqa: F401
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "the dask engine needs dask-geopandas and distributed: pip install 'ecogis[dask]'",
+                key="engine",
+            ) from None
+        if "partitions" in opts:
+            _n_partitions(1, opts["partitions"], 1)
+    return Engine(name=name, options=opts)
