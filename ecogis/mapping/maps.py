@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -225,24 +224,36 @@ def build_controls_map(
         _mu=_fmt_mu(conflicts["area_m2"]),
         _m2=_fmt_m2(conflicts["area_m2"]),
     )
+    conflict_fields = [
+        ("_pair", "冲突类型"),
+        ("_a", "图斑一"),
+        ("_b", "图斑二"),
+        ("township", "乡镇"),
+        ("_mu", "面积（亩）"),
+        ("_m2", "面积（m²）"),
+    ]
     add_polygons(
         m,
         shown,
         name="冲突区域",
         style=STYLES["conflict"],
-        popup_fields=[
-            ("_pair", "冲突类型"),
-            ("_a", "图斑一"),
-            ("_b", "图斑二"),
-            ("township", "乡镇"),
-            ("_mu", "面积（亩）"),
-            ("_m2", "面积（m²）"),
-        ],
+        popup_fields=conflict_fields,
         tooltip_field="_pair",
         simplify_m=simplify_m,
         on_top=True,
     )
     legend.append(("冲突区域", STYLES["conflict"]))
+    # a conflict of a few mu is under a pixel at county zoom: mark where each one is
+    marker = _add_points(
+        m,
+        shown,
+        name="冲突位置",
+        style=STYLES["conflict"],
+        popup_fields=conflict_fields,
+        tooltip_field="_pair",
+        radius=7,
+    )
+    legend.append(("冲突位置（点）", marker))
 
     add_legend(m, legend, title="图例")
     add_panel(m, _controls_rows(report, label), title="冲突统计")
@@ -410,27 +421,42 @@ def build_progress_map(
         _type=_col(pits, "site_type"),
         _done_on=_col(pits, "completed_on"),
     )
+    pit_fields = [
+        ("pit_id", "编号"),
+        ("_name", "名称"),
+        ("_township", "乡镇"),
+        ("_type", "类型"),
+        ("_status", "状态"),
+        ("_verified", "核定面积（亩）"),
+        ("_treated", "治理面积（亩）"),
+        ("_done_on", "完成日期"),
+    ]
+
+    def pit_style(r):
+        return STYLES[PIT_STATUS_LABELS.get(str(r["status"]), ("pit_unknown",))[0]]
+
     add_polygons(
         m,
         shown,
         name="历史遗留矿坑",
-        style=lambda r: STYLES[PIT_STATUS_LABELS.get(str(r["status"]), ("pit_unknown",))[0]],
-        popup_fields=[
-            ("pit_id", "编号"),
-            ("_name", "名称"),
-            ("_township", "乡镇"),
-            ("_type", "类型"),
-            ("_status", "状态"),
-            ("_verified", "核定面积（亩）"),
-            ("_treated", "治理面积（亩）"),
-            ("_done_on", "完成日期"),
-        ],
+        style=pit_style,
+        popup_fields=pit_fields,
         tooltip_field="_status",
         simplify_m=simplify_m,
         on_top=True,
     )
+    # pits are a few mu: a marker per pit keeps them visible at county zoom
+    _add_points(
+        m,
+        shown,
+        name="矿坑位置",
+        style=pit_style,
+        popup_fields=pit_fields,
+        tooltip_field="_status",
+        radius=5,
+    )
     for key, text in PIT_STATUS_LABELS.values():
-        legend.append((f"矿坑：{text}", STYLES[key]))
+        legend.append((f"矿坑（圆点）：{text}", STYLES[key]))
 
     add_legend(m, legend, title="图例")
     add_panel(m, _progress_rows(summary, targets, year), title=f"{year} 年进度")
@@ -601,11 +627,15 @@ def build_screening_map(
         prefix = str(c)[: -len("_overlap_mu")]
         fields.append((f"_{c}", f"压占{_prefix_label(prefix, labels)}（亩）"))
     fields.append(("_reasons", "原因"))
+
+    def site_style(r):
+        return STYLES.get(f"verdict_{r['verdict']}", STYLES["verdict_unknown"])
+
     add_polygons(
         m,
         shown,
         name=LABELS["site"],
-        style=lambda r: STYLES.get(f"verdict_{r['verdict']}", STYLES["verdict_unknown"]),
+        style=site_style,
         popup_fields=fields,
         tooltip_field="site_id",
         simplify_m=simplify_m,
@@ -636,6 +666,16 @@ def build_screening_map(
         on_top=True,
     )
     legend.append((LABELS["eligible"], STYLES["eligible_outline"]))
+    # a marker per site in its verdict colour, readable at county zoom
+    _add_points(
+        m,
+        shown,
+        name="场址位置",
+        style=site_style,
+        popup_fields=fields,
+        tooltip_field="site_id",
+        radius=7,
+    )
 
     add_legend(m, legend, title="图例")
     counts = sites["verdict"].value_counts()
@@ -695,6 +735,44 @@ def _style_for_layer(name: str, label: str, i: int) -> dict:
         return STYLES[_STYLE_BY_LABEL[label]]
     c = _FALLBACK_COLORS[i % len(_FALLBACK_COLORS)]
     return {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.3}
+
+
+def _add_points(
+    m: EcogisMap,
+    gdf,
+    *,
+    name: str,
+    style,
+    popup_fields: list[tuple[str, str]],
+    tooltip_field: str | None,
+    radius: float,
+) -> dict:
+    """A circle marker inside each feature (same popup), filled like the feature; on top.
+
+    Returns the marker style of a plain ``style`` (for the legend).
+    """
+
+    def marker(base: Mapping[str, Any]) -> dict:
+        return {
+            "radius": radius,
+            "color": "#1a1a1a",
+            "weight": 1.5,
+            "fillColor": base.get("fillColor", base.get("color", "#3388ff")),
+            "fillOpacity": 0.95,
+        }
+
+    points = gdf.set_geometry(gdf.geometry.representative_point())
+    add_polygons(
+        m,
+        points,
+        name=name,
+        style=(lambda r: marker(style(r))) if callable(style) else marker(style),
+        popup_fields=popup_fields,
+        tooltip_field=tooltip_field,
+        simplify_m=None,
+        on_top=True,
+    )
+    return marker(style) if not callable(style) else {}
 
 
 def _context_style(style: Mapping[str, Any]) -> dict:
@@ -765,7 +843,3 @@ def _add_popup_css(m: EcogisMap) -> None:
 
     css = ".ecogis-popup td { white-space: pre-line; min-width: 8em; max-width: 320px; }"
     m.get_root().header.add_child(assets.inline_style(css), name="ecogis_maps_css")
-
-
-def _today() -> date:
-    return date.today()

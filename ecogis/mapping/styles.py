@@ -68,7 +68,7 @@ STYLES: dict[str, dict] = {
     },
     # the eligible part drawn over its site: an outline only, so the verdict colour stays visible
     # and a click inside the site still opens the site's popup
-    "eligible_outline": {"color": "#0b5d1e", "weight": 2.5, "dashArray": "6 4", "fill": False},
+    "eligible_outline": {"color": "#0b5d1e", "weight": 1.5, "dashArray": "6 4", "fill": False},
     "overlap": {"color": "#000000", "weight": 1, "fillColor": "#00e5ff", "fillOpacity": 0.8},
     # --- restoration: legacy mine pits (A 未治理 / B 已恢复治理, plus the work in between) --
     "pit_untreated": {
