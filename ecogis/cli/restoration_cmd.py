@@ -696,7 +696,7 @@ def history(object_id, config_path, registry_path, csv_path, xlsx_path, overwrit
 @click.option(
     "--ndvi-min-change",
     type=float,
-    default=0.02,
+    default=0.03,
     show_default=True,
     help="Mean NDVI rise at or below which a finished pit / plot is flagged.",
 )
