@@ -621,7 +621,10 @@ def build_screening_map(
         _reasons=reasons,
         **{f"_{c}": [_mu_text(v, unit=False) for v in sites[c]] for c in overlap_cols},
     )
-    fields = [("site_id", "编号"), ("_verdict", "结论"), ("_area", "面积（亩）")]
+    fields = [("site_id", "编号")]
+    if "name" in sites.columns:
+        fields.append(("name", "名称"))
+    fields += [("_verdict", "结论"), ("_area", "面积（亩）")]
     fields.append(("_eligible", "可用面积（亩）"))
     for c in overlap_cols:
         prefix = str(c)[: -len("_overlap_mu")]
@@ -833,7 +836,7 @@ def _mu_text(mu: Any, *, unit: bool = True) -> str:
     v = _num(mu)
     if v is None:
         return "—"
-    text = f"{v:,.1f}" if abs(v) >= 100 else f"{v:,.2f}"
+    text = f"{v:,.2f}"
     return f"{text} 亩" if unit else text
 
 
