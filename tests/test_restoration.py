@@ -456,19 +456,21 @@ def test_sigkill_mid_import_leaves_registry_as_before(project, tmp_path):
     events_before = GpkgRegistry(path).events()
     marker = tmp_path / "paused"
     env = dict(os.environ, ECOGIS_REGISTRY_TEST_PAUSE=f"5:60:{marker}", PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecogis", "pits", "import", str(sheet), "-c", str(project)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "import never reached the pause"
-        time.sleep(0.05)
-    # five changes are written inside the open transaction: the journal proves it
-    assert path.with_name(path.name + "-journal").exists()
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    log = tmp_path / "import.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ecogis", "pits", "import", str(sheet), "-c", str(project)],
+            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "import never reached the pause"
+            time.sleep(0.05)
+        # five changes are written inside the open transaction: the journal proves it
+        assert path.with_name(path.name + "-journal").exists()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     reg = GpkgRegistry(path)  # the next open rolls the hot journal back
     pd.testing.assert_frame_equal(reg.events(), events_before)
