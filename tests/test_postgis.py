@@ -262,6 +262,13 @@ def test_two_tables_one_transaction_all_or_nothing(pg_uri, schema):
     assert len(read_postgis_layer(with_table(pg_uri, f"{schema}.a"))) == 3
 
 
+def test_write_layer_needs_a_table_name(pg_uri, schema):
+    with pytest.raises(LayerError, match="no table named"):
+        write_layer(parcels(), pg_uri)
+    write_layer(parcels(), pg_uri, layer=f"{schema}.by_layer")
+    assert len(read_layer(pg_uri, layer=f"{schema}.by_layer")) == 3
+
+
 def test_uri_table_with_several_layers_is_refused(pg_uri, schema):
     with pytest.raises(LayerError, match="names one table"):
         write_postgis_layers({"a": parcels(), "b": parcels()}, with_table(pg_uri, "x"))

@@ -494,6 +494,8 @@ def write_postgis_layers(
     for name, gdf in layers.items():
         if src.table and len(layers) == 1:
             tschema, table = src.schema or default_schema, src.table
+        elif not name:
+            raise LayerError(f"{src.label}: no table named; add ?table=schema.table to the URI")
         else:
             tschema, table = _split_name(str(name), src.label)
             tschema = tschema or default_schema

@@ -336,7 +336,7 @@ def write_layer(
     """
     if is_database_uri(str(path)):
         # the table comes from the URI (?table=) or from ``layer``
-        return write_layers({layer or "layer": gdf}, path, overwrite=overwrite)
+        return write_layers({layer: gdf}, path, overwrite=overwrite)
     path = Path(path)
     return write_layers(
         {layer or path.stem: gdf},
