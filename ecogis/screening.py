@@ -717,6 +717,8 @@ class ScreenResult:
 
     sites: GeoDataFrame
     eligible: GeoDataFrame
+    #: the deciding (first) reason per site, "" for a pass (reasons may contain "；" themselves)
+    first_reason: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     def counts(self) -> dict[str, int]:
         """Number of sites per verdict, in :data:`VERDICTS` order (zeros included)."""
@@ -946,4 +948,7 @@ def screen_sites(
         geometry=GeoSeries(rest_geoms[keep], crs=sites.crs).values,
         crs=sites.crs,
     )
-    return ScreenResult(sites=out_sites, eligible=out_eligible)
+    first = pd.Series(
+        [next((t[1] for t in note if t[1]), "") for note in notes], index=sites.index, dtype=object
+    )
+    return ScreenResult(sites=out_sites, eligible=out_eligible, first_reason=first)

@@ -574,3 +574,39 @@ def test_tiled_path_gives_the_same_verdicts(world, monkeypatch):
     assert dict(zip(res.sites["site_id"], res.sites["verdict"], strict=True)) == EXPECTED
     r = res.sites.set_index("site_id").loc["S7"]
     assert r["landcover_class_main"] == "101" and "主要为 101，占 100.0%" in r["reasons"]
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_sites_get_their_planted_verdicts(demo, tmp_path):
+    from ecogis.demo import PLANTED
+
+    out = tmp_path / "demo_screen.gpkg"
+    r = run(
+        "screen",
+        demo.layers["sites"],
+        "-c",
+        demo.config_path,
+        "-r",
+        "pv_sand_control",
+        "-o",
+        out,
+    )
+    assert r.exit_code == 0, r.output
+    sites = gpd.read_file(out, layer="sites").set_index("site_id")
+    assert sites["verdict"].to_dict() == PLANTED["sites"]
+    # the numbers behind the verdicts, as constructed (reprojection moves them by ~1e-7)
+    for sid, exp in PLANTED["site_expect"].items():
+        row = sites.loc[sid]
+        if "eligible_mu" in exp:
+            assert row["eligible_mu"] == pytest.approx(exp["eligible_mu"], rel=1e-5), sid
+        for layer, m2 in exp.get("excluded_m2", {}).items():
+            assert row[f"{layer}_overlap_m2"] == pytest.approx(m2, rel=1e-5), (sid, layer)
+        if "sandy_share" in exp:
+            assert row["sandy_land_share"] == pytest.approx(exp["sandy_share"], abs=1e-5), sid
+    assert sites.loc["PV-07", "water_source_distance_m"] == pytest.approx(300.0, abs=1e-3)
+    # the printed summary names each non-pass site with its deciding reason
+    for sid, verdict in PLANTED["sites"].items():
+        assert (sid in r.output) == (verdict != "pass"), sid
+    assert "PV-09      unknown" in r.output

@@ -148,8 +148,8 @@ def _summary(result, rs, work, written) -> None:
     echo("  " + " · ".join(f"{v} {n}" for v, n in counts.items()))
     rows = result.sites[result.sites["verdict"] != "pass"]
     limit = None if verbosity() >= 1 else _SHOW_SITES
-    for _, row in (rows if limit is None else rows.head(limit)).iterrows():
-        first = str(row["reasons"]).split("；")[0]
+    for idx, row in (rows if limit is None else rows.head(limit)).iterrows():
+        first = result.first_reason.loc[idx]
         echo(f"  {row['site_id']!s:<10} {row['verdict']:<11} {first}")
     if limit is not None and len(rows) > limit:
         echo(f"  ... and {len(rows) - limit} more (-v lists all; the output tables have them)")
