@@ -605,7 +605,7 @@ def test_demo_sites_get_their_planted_verdicts(demo, tmp_path):
             assert row[f"{layer}_overlap_m2"] == pytest.approx(m2, rel=1e-5), (sid, layer)
         if "sandy_share" in exp:
             assert row["sandy_land_share"] == pytest.approx(exp["sandy_share"], abs=1e-5), sid
-    assert sites.loc["PV-07", "water_source_distance_m"] == pytest.approx(300.0, abs=1e-3)
+    assert abs(sites.loc["PV-07", "water_source_distance_m"] - 300.0) < 1e-6
     # the printed summary names each non-pass site with its deciding reason
     for sid, verdict in PLANTED["sites"].items():
         assert (sid in r.output) == (verdict != "pass"), sid
