@@ -155,11 +155,29 @@ def _round(df: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if str(out[c].dtype) not in ("float64", "Float64"):
             continue
-        digits = 4 if c.endswith(("_km2", "wanmu")) else 3 if c.startswith("ndvi") else 2
-        if c.endswith(("_m2", "_mu")) or c.startswith(("percent", "target")):
-            digits = 1 if not c.endswith("_km2") else 4
+        if c.endswith(("_km2", "wanmu")):
+            digits = 4
+        elif c.startswith("ndvi"):
+            digits = 3
+        else:  # m², mu, percent, rates
+            digits = 2
         out[c] = out[c].round(digits)
     return out
+
+
+def _pits_view(df: pd.DataFrame) -> pd.DataFrame:
+    """The pit progress table narrowed for a terminal: "count / km²" per status."""
+    import pandas as pd
+
+    view = pd.DataFrame({"township": df["township"], "pits": df["pits"]})
+    for s in (*_PIT_STATUSES, "remaining", "treated_in_year"):
+        view[f"{s} n/km²"] = [
+            f"{int(n)} / {a:.4f}" for n, a in zip(df[f"{s}_count"], df[f"{s}_km2"], strict=True)
+        ]
+    view["清零"] = ["yes" if c else "" for c in df["cleared"]]
+    view["target km²"] = df["target_km2"].round(4)
+    view["%"] = df["percent_km2"].round(1)
+    return view
 
 
 def _print_table(df: pd.DataFrame, *, limit: int | None = None) -> None:
@@ -756,8 +774,8 @@ def progress_cmd(config_path, registry_path, year, as_of, ndvi, ndvi_min_change,
         pits_state, plots_state, targets=cfg.targets, year=year, townships=townships
     )
 
-    echo(f"== mine pits (targets {year}) ==")
-    _print_table(tables["pits"])
+    echo(f"== mine pits (treated in {year} vs targets.{year}.pits_km2) ==")
+    _print_table(_pits_view(tables["pits"]))
     total = tables["pits"][tables["pits"]["township"] == TOTAL].iloc[0]
     if total["cleared"]:
         echo("清零 reached: no pit untreated or in progress")
