@@ -44,6 +44,7 @@ __all__ = [
     "intersect_pairs_dask",
     "overlap_area_dask",
     "difference_each_dask",
+    "self_overlaps_dask",
     "get_engine",
     "Engine",
     "ENGINES",
@@ -381,6 +382,32 @@ def difference_each_dask(
     return GeoSeries(out, index=left.index, crs=left.crs)
 
 
+def self_overlaps_dask(
+    gdf: GeoDataFrame,
+    *,
+    partitions: int | None = None,
+    scheduler: Any = None,
+    workers_per_task: int = 1,
+) -> GeoDataFrame:
+    """:func:`ecogis.overlay.self_overlaps` on dask partitions.
+
+    The layer is overlaid with itself and each unordered pair kept once (``idx_a < idx_b``),
+    measured with the lower index on the left as the local engine does.
+    """
+    overlay._check_crs([("input", gdf)])
+    pairs = intersect_pairs_dask(
+        gdf, gdf, partitions=partitions, scheduler=scheduler, workers_per_task=workers_per_task
+    )
+    upper = (pairs["idx_left"] < pairs["idx_right"]).to_numpy()
+    pairs = pairs[upper]
+    return overlay._pairs_frame(
+        {"idx_a": pairs["idx_left"].to_numpy(), "idx_b": pairs["idx_right"].to_numpy(),
+         "area_m2": pairs["area_m2"].to_numpy()},
+        overlay._geoms(pairs),
+        gdf.crs,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------
 # engine selection for commands
 # ---------------------------------------------------------------------------------------------
@@ -399,11 +426,26 @@ class Engine:
     options: dict = field(default_factory=dict)
 
     def intersect_pairs(
-        self, left: GeoDataFrame, right: GeoDataFrame, *, keep_geometry: bool = True
+        self,
+        left: GeoDataFrame,
+        right: GeoDataFrame,
+        *,
+        keep_geometry: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> GeoDataFrame:
         if self.name == "dask":
-            return intersect_pairs_dask(left, right, keep_geometry=keep_geometry, **self.options)
-        return overlay.intersect_pairs(left, right, keep_geometry=keep_geometry, **self.options)
+            res = intersect_pairs_dask(left, right, keep_geometry=keep_geometry, **self.options)
+            if progress is not None:  # dask reports no per-chunk progress here
+                progress(1, 1)
+            return res
+        return overlay.intersect_pairs(
+            left, right, keep_geometry=keep_geometry, progress=progress, **self.options
+        )
+
+    def self_overlaps(self, gdf: GeoDataFrame) -> GeoDataFrame:
+        if self.name == "dask":
+            return self_overlaps_dask(gdf, **self.options)
+        return overlay.self_overlaps(gdf, **self.options)
 
     def overlap_area(
         self, left: GeoDataFrame, right: GeoDataFrame, *, by: str = "left"

@@ -223,6 +223,16 @@ def test_get_engine_is_a_drop_in(layers):
         .all()
     )
     assert get_engine("local", workers=1).options == {"workers": 1}
+    calls = []
+    dask.intersect_pairs(left, right, keep_geometry=False, progress=lambda *a: calls.append(a))
+    assert calls == [(1, 1)]
+    want = local.self_overlaps(right)
+    got = dask.self_overlaps(right)
+    assert len(want) > 10 and list(got.columns) == list(want.columns)
+    assert got["idx_a"].tolist() == want["idx_a"].tolist()
+    assert got["idx_b"].tolist() == want["idx_b"].tolist()
+    np.testing.assert_allclose(got["area_m2"], want["area_m2"], rtol=1e-9, atol=0)
+    assert got.geom_equals_exact(want, tolerance=0).all()
 
 
 def test_get_engine_errors():
