@@ -69,6 +69,7 @@ def zonal_stats(
         ``valid`` (with data), ``nodata`` (nodata or outside the raster), and each statistic.
     """
     import pandas as pd
+    from affine import Affine
     from rasterio import features, windows
 
     funcs = {name: STATS[name] for name in stats}
@@ -97,7 +98,8 @@ def zonal_stats(
         data = arr.filled(np.nan)
         if nodata is not None and not np.isnan(nodata):
             data[data == nodata] = np.nan
-        wtransform = windows.transform(win, ds.transform)
+        # window transform = dataset transform shifted by the window offset (affine 3 wants @)
+        wtransform = ds.transform @ Affine.translation(col0, row0)
         if window_fn is not None:
             data = window_fn(data, wtransform)
         inside = features.geometry_mask(
