@@ -91,11 +91,7 @@ def zonal_stats(
         win = win.round_offsets(op="floor").round_lengths(op="ceil")
         col0, row0 = int(win.col_off) - pad, int(win.row_off) - pad
         ncols, nrows = int(win.width) + 1 + 2 * pad, int(win.height) + 1 + 2 * pad
-        win = windows.Window(col0, row0, ncols, nrows)
-        arr = ds.read(band, window=win, boundless=True, masked=True, fill_value=nodata).astype(
-            "float64"
-        )
-        data = arr.filled(np.nan)
+        data = _read_window(ds, band, col0, row0, ncols, nrows)
         if nodata is not None and not np.isnan(nodata):
             data[data == nodata] = np.nan
         # window transform = dataset transform shifted by the window offset (affine 3 wants @)
@@ -121,6 +117,22 @@ def zonal_stats(
         if progress:
             progress(1)
     return pd.DataFrame(rows, index=geoms.index)
+
+
+def _read_window(ds, band: int, col0: int, row0: int, ncols: int, nrows: int) -> np.ndarray:
+    """Read a window that may reach past the raster's edge; outside pixels are NaN.
+
+    Only the part inside the raster is read (no boundless VRT), then placed in a NaN frame.
+    """
+    from rasterio import windows
+
+    data = np.full((nrows, ncols), np.nan)
+    c0, r0 = max(col0, 0), max(row0, 0)
+    c1, r1 = min(col0 + ncols, ds.width), min(row0 + nrows, ds.height)
+    if c1 > c0 and r1 > r0:
+        part = ds.read(band, window=windows.Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+        data[r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = part.astype("float64").filled(np.nan)
+    return data
 
 
 def slope_degrees(z: np.ndarray, transform) -> np.ndarray:
