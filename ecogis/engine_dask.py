@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
@@ -140,7 +139,9 @@ def _hilbert_runs(geoms: np.ndarray, crs, k: int) -> list[np.ndarray]:
             .astype(np.int64)
         )
     order = np.argsort(dist, kind="stable")
-    return [run for run in np.array_split(order, k) if len(run)]
+    # ascending positions inside a run: geometries are visited in memory order (measured
+    # 2x faster bounds than Hilbert order) and local pair order matches the global one
+    return [np.sort(run) for run in np.array_split(order, k) if len(run)]
 
 
 class _Wire:
@@ -226,18 +227,18 @@ def _part_frames(part: _Wire, pack) -> tuple[GeoDataFrame, GeoDataFrame, np.ndar
 
 
 def _pairs_task(part, pack, encode: bool, keep_geometry: bool, workers: int):
-    left, right, sel = _part_frames(part, pack)
-    res = overlay.intersect_pairs(left, right, workers=workers, keep_geometry=keep_geometry)
-    relation = pd.Categorical(res["relation"], categories=overlay.RELATIONS).codes
-    geometry = overlay._geoms(res) if keep_geometry else None
-    return (
-        res["idx_left"].to_numpy(),
-        # right positions back to the full layer; left positions are mapped by the caller
-        sel[res["idx_right"].to_numpy()].astype(np.int64),
-        res["area_m2"].to_numpy(),
-        relation.astype(np.int8),
-        _encode_out(geometry, encode),
+    wire, rbounds, _ = pack
+    lg = part.geoms()
+    sel = _reaching(rbounds, lg)
+    rg = wire.geoms()[sel]
+    # the local engine's own steps (intersect_pairs minus its CRS check, done once by the
+    # caller, and minus building a frame per partition): arrays travel back, not frames
+    li, ri = overlay._candidates(lg, rg)
+    li, ri, rel, area, geometry = overlay._run_pairs(
+        lg, rg, li, ri, workers=workers, keep_geometry=keep_geometry, progress=None
     )
+    # right positions back to the full layer; left positions are mapped by the caller
+    return li, sel[ri].astype(np.int64), area, rel, _encode_out(geometry, encode)
 
 
 def _overlap_task(part, pack, encode: bool, overlapping: np.ndarray, workers: int):
