@@ -26,18 +26,60 @@ from ecogis.controls import check_controls
 from ecogis.demo import PLANTED
 from ecogis.units import m2_to_mu
 
-from browser import (
-    chromium_session,  # noqa: F401  (provides the `chromium` fixture)
-    container_point,
-    open_page,
-    page_state,
-    render,
-)
+from browser import ARGS, CHROMIUM, container_point, open_page, page_state, render, require_chromium
 
 XSS = "<script>alert(1)</script>"
 # the check from the issue: no script or stylesheet loaded over http(s)
 EXTERNAL = re.compile(r'<script[^>]+src="https?:|<link[^>]+href="https?:')
 WORK = 4547
+
+
+# --------------------------------------------------------------------------------------
+# one Chromium, driven from its own thread
+# --------------------------------------------------------------------------------------
+
+
+class BrowserThread:
+    """Chromium owned by one worker thread; ``run(fn, ...)`` calls ``fn(browser, ...)`` there.
+
+    Playwright's sync API allows one instance per thread. tests/test_mapping.py keeps its own
+    session-wide instance open in the main thread, so this module drives its browser from a
+    thread of its own: the two modules then run in one pytest session in any order.
+    """
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self._pw = None
+        self.browser = self._pool.submit(self._start).result()
+
+    def _start(self):
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        return self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+    def run(self, fn, *args):
+        return self._pool.submit(fn, self.browser, *args).result()
+
+    def close(self) -> None:
+        def stop():
+            self.browser.close()
+            self._pw.stop()
+
+        self._pool.submit(stop).result()
+        self._pool.shutdown()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    require_chromium()
+    bt = BrowserThread()
+    try:
+        yield bt
+    finally:
+        bt.close()
 
 
 # --------------------------------------------------------------------------------------
@@ -182,7 +224,7 @@ def test_planted_script_is_escaped_in_html(planted):
 def test_controls_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     layers, towns, report = _controls_report(demo_cfg)
     shot = tmp_path / "controls.png"
-    s = render(demo_maps["controls"], screenshot=shot, browser=chromium)
+    s = chromium.run(lambda b: render(demo_maps["controls"], screenshot=shot, browser=b))
     _keep(shot)
     _assert_clean(s)
     assert len(report.conflicts) >= len(PLANTED["conflicts"])
@@ -211,7 +253,7 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     plots = _layer(demo_cfg, "plots.gpkg")
     towns = _layer(demo_cfg, "townships.gpkg")
     shot = tmp_path / "progress.png"
-    s = render(demo_maps["progress"], screenshot=shot, browser=chromium)
+    s = chromium.run(lambda b: render(demo_maps["progress"], screenshot=shot, browser=b))
     _keep(shot)
     _assert_clean(s)
     assert s["layers"] == {
@@ -227,8 +269,12 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     target = yaml.safe_load(demo_cfg.read_text(encoding="utf-8"))["targets"][year]
     assert f"{target['afforestation_mu']:,.2f} 亩" in s["panel_text"]
     assert f"{year} 年" in s["title"]
-    with open_page(chromium, demo_maps["progress"]) as (page, _):
-        chart = page.inner_text(".ecogis-chart-box")
+
+    def chart_text(browser):
+        with open_page(browser, demo_maps["progress"]) as (page, _):
+            return page.inner_text(".ecogis-chart-box")
+
+    chart = chromium.run(chart_text)
     for t in towns["XZQMC"]:
         assert t[:8] in chart  # long names are cut to 9 characters with an ellipsis
 
@@ -237,7 +283,7 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
 def test_screening_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     sites = _layer(demo_cfg, "sites.gpkg")
     shot = tmp_path / "screening.png"
-    s = render(demo_maps["screening"], screenshot=shot, browser=chromium)
+    s = chromium.run(lambda b: render(demo_maps["screening"], screenshot=shot, browser=b))
     _keep(shot)
     _assert_clean(s)
     assert s["layers"]["候选场址"] == _drawn(sites)
@@ -286,15 +332,21 @@ def test_click_shows_planted_script_as_text(chromium, planted):
         "progress": (pits.iloc[:1], XSS, "矿坑位置"),
         "screening": (sites[sites["site_id"] == "PV-01"], XSS, "场址位置"),
     }
-    for kind, (where, expected, title) in cases.items():
-        with open_page(chromium, maps[kind]) as (page, log):
-            cells = _click_popup(page, _point(where), 14)
-            assert expected in cells, (kind, cells)
-            assert page.inner_text(".ecogis-popup-title") == title
-            assert page_state(page)["scripts_in_controls"] == 0
+
+    def click(browser, path, point):
+        with open_page(browser, path) as (page, log):
+            cells = _click_popup(page, point, 14)
+            popup_title = page.inner_text(".ecogis-popup-title")
+            scripts = page_state(page)["scripts_in_controls"]
             page.wait_for_timeout(200)
-            assert log.dialogs == [] and log.page_errors == [] and log.blocked == [], kind
-            assert log.console_errors == [], kind
+            return cells, popup_title, scripts, log
+
+    for kind, (where, expected, title) in cases.items():
+        cells, popup_title, scripts, log = chromium.run(click, maps[kind], _point(where))
+        assert expected in cells, (kind, cells)
+        assert popup_title == title and scripts == 0
+        assert log.dialogs == [] and log.page_errors == [] and log.blocked == [], kind
+        assert log.console_errors == [], kind
 
 
 @pytest.mark.browser
@@ -302,15 +354,20 @@ def test_screening_popup_lists_reasons(chromium, demo_cfg, demo_maps):
     sites = _layer(demo_cfg, "sites.gpkg").to_crs(WORK)
     failing = [i for i, v in PLANTED["sites"].items() if v == "fail"]
     site = sites[sites["site_id"] == failing[0]]
-    with open_page(chromium, demo_maps["screening"]) as (page, log):
-        cells = _click_popup(page, _point(site), 14)
-        heads = page.eval_on_selector_all(
-            ".leaflet-popup-content th", "els => els.map(e => e.textContent)"
-        )
-        row = dict(zip(heads, cells, strict=True))
-        assert row["编号"] == failing[0] and row["结论"] == "不通过"
-        assert row["原因"] not in ("", "—")
-        assert log.page_errors == []
+
+    def click(browser, point):
+        with open_page(browser, demo_maps["screening"]) as (page, log):
+            cells = _click_popup(page, point, 14)
+            heads = page.eval_on_selector_all(
+                ".leaflet-popup-content th", "els => els.map(e => e.textContent)"
+            )
+            return dict(zip(heads, cells, strict=True)), log
+
+    row, log = chromium.run(click, _point(site))
+    assert row["编号"] == failing[0] and row["结论"] == "不通过"
+    assert row["原因"] not in ("", "—") and "\n" in row["原因"]  # one reason per line
+    assert row["重叠（亩）"] != ""
+    assert log.page_errors == []
 
 
 # --------------------------------------------------------------------------------------

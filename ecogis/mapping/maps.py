@@ -161,6 +161,7 @@ def build_controls_map(
         return labels.get(name) or name
 
     m = new_map(title=title, basemap=basemap, tianditu_key=tianditu_key, online=online)
+    _add_popup_css(m)
     legend: list[tuple[str, Mapping[str, Any]]] = []
 
     if townships is not None:
@@ -194,7 +195,7 @@ def build_controls_map(
             m,
             shown,
             name="图层内重叠",
-            style=STYLES["overlap"],
+            style=STYLES["self_overlap"],
             popup_fields=[
                 ("_layer", "图层"),
                 ("id_a", "图斑一"),
@@ -207,7 +208,7 @@ def build_controls_map(
             simplify_m=simplify_m,
             on_top=True,
         )
-        legend.append(("图层内重叠", STYLES["overlap"]))
+        legend.append(("图层内重叠", STYLES["self_overlap"]))
 
     conflicts = report.conflicts
     shown = conflicts.assign(
@@ -348,6 +349,7 @@ def build_progress_map(
             raise LayerError(f"{name}: no column(s) {', '.join(missing)}; columns: {have}")
 
     m = new_map(title=title, basemap=basemap, tianditu_key=tianditu_key, online=online)
+    _add_popup_css(m)
     legend: list[tuple[str, Mapping[str, Any]]] = []
     if townships is not None:
         legend.append(_add_townships(m, townships, township_field, context_simplify_m))
@@ -619,16 +621,15 @@ def build_screening_map(
         _area=_mu_column(sites, "area_mu", "area_m2"),
         _eligible=_mu_column(sites, "eligible_mu", "eligible_m2"),
         _reasons=reasons,
-        **{f"_{c}": [_mu_text(v, unit=False) for v in sites[c]] for c in overlap_cols},
+        _overlaps=_overlap_lines(sites, overlap_cols, labels),
     )
     fields = [("site_id", "编号")]
     if "name" in sites.columns:
         fields.append(("name", "名称"))
     fields += [("_verdict", "结论"), ("_area", "面积（亩）")]
     fields.append(("_eligible", "可用面积（亩）"))
-    for c in overlap_cols:
-        prefix = str(c)[: -len("_overlap_mu")]
-        fields.append((f"_{c}", f"压占{_prefix_label(prefix, labels)}（亩）"))
+    if overlap_cols:
+        fields.append(("_overlaps", "重叠（亩）"))
     fields.append(("_reasons", "原因"))
 
     def site_style(r):
@@ -705,6 +706,21 @@ def _reason_lines(value: Any) -> str:
     if len(parts) == 1:
         return parts[0]
     return "\n".join(f"{i}. {p}" for i, p in enumerate(parts, 1))
+
+
+def _overlap_lines(sites, columns: list, labels: Mapping[str, str]) -> list[str]:
+    """Per site, one line ``<layer label> <mu>`` for each checked layer it overlaps."""
+    names = [_prefix_label(str(c)[: -len("_overlap_mu")], labels) for c in columns]
+    values = [_floats(sites[c].tolist()) for c in columns]
+    out = []
+    for i in range(len(sites)):
+        lines = [
+            f"{name} {_mu_text(v[i], unit=False)}"
+            for name, v in zip(names, values, strict=True)
+            if not math.isnan(v[i]) and v[i] > 0.005
+        ]
+        out.append("\n".join(lines) if lines else "无")
+    return out
 
 
 def _prefix_label(prefix: str, labels: Mapping[str, str]) -> str:
@@ -844,5 +860,8 @@ def _add_popup_css(m: EcogisMap) -> None:
     """Popup cells keep line breaks (reasons one per line) and stay readable when long."""
     from . import assets
 
-    css = ".ecogis-popup td { white-space: pre-line; min-width: 8em; max-width: 320px; }"
+    css = (
+        ".ecogis-popup td { white-space: pre-line; min-width: 14em; max-width: 300px; }\n"
+        ".leaflet-popup-content { max-height: 55vh; overflow-y: auto; }"
+    )
     m.get_root().header.add_child(assets.inline_style(css), name="ecogis_maps_css")

@@ -39,6 +39,8 @@ STYLES: dict[str, dict] = {
     "urban": {"color": "#a020f0", "weight": 2.5, "fill": False, "fillOpacity": 0},
     # conflicts are drawn last and bright so a small overlap is still seen
     "conflict": {"color": "#000000", "weight": 2, "fillColor": "#00e5ff", "fillOpacity": 0.85},
+    # overlaps inside one layer (double-drawn farmland): bright too, but not the conflicts' cyan
+    "self_overlap": {"color": "#000000", "weight": 1, "fillColor": "#ff00ff", "fillOpacity": 0.75},
     # --- context -------------------------------------------------------------------------
     "boundary": {"color": "#333333", "weight": 2.5, "dashArray": "8 4", "fill": False},
     "admin": {"color": "#777777", "weight": 1, "dashArray": "4 3", "fill": False},
@@ -110,6 +112,7 @@ LABELS: dict[str, str] = {
     "farmland": "永久基本农田",
     "urban": "城镇开发边界",
     "conflict": "冲突区域",
+    "self_overlap": "图层内重叠",
     "boundary": "研究区边界",
     "admin": "乡镇界",
     "zone": "分区",
