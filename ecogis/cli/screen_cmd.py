@@ -44,8 +44,14 @@ _ROUND = {"_m2": 2, "_mu": 2, "_share": 4, "_deg": 2, "_distance_m": 2, "_share_
     "--id-field",
     help="Column with the site ids (default: site_id, id, BSM or parcel_id, else the row number).",
 )
+@click.option(
+    "--sites-crs",
+    help="CRS of SITES when the file carries none (no .prj), e.g. EPSG:4526. Never guessed.",
+)
 @overwrite_option
-def screen(sites, config_path, ruleset, output, csv_path, xlsx_path, id_field, overwrite):
+def screen(
+    sites, config_path, ruleset, output, csv_path, xlsx_path, id_field, sites_crs, overwrite
+):
     """Screen candidate sites against a rule set: a verdict, reasons and the eligible rest.
 
     SITES is any readable layer: GeoPackage (file.gpkg|layer=NAME), Shapefile, GeoJSON, or a
@@ -85,7 +91,7 @@ def screen(sites, config_path, ruleset, output, csv_path, xlsx_path, id_field, o
 
     cfg = load_config(config_path)
     rs = cfg.ruleset(ruleset)
-    sites_gdf = read_layer(sites, geom_type="polygon", id_field=id_field)
+    sites_gdf = read_layer(sites, geom_type="polygon", id_field=id_field, crs=sites_crs)
     layer_names = list(dict.fromkeys(c.layer for c in rs.checks if c.layer))
     layers = {n: read_config_layer(cfg, n) for n in layer_names}
     context = dict(layers)

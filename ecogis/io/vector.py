@@ -154,8 +154,9 @@ def read_layer(
     if check_crs:
         if gdf.crs is None:
             raise CRSError(
-                f"{label}: layer has no CRS (.prj missing?); declare it in the config "
-                "(layers.<name>.crs, e.g. EPSG:4547) or add a .prj — ecogis never guesses"
+                f"{label}: layer has no CRS (.prj missing?); declare it (config: "
+                "layers.<name>.crs; command line: --sites-crs / --crs, e.g. EPSG:4547) "
+                "or add a .prj — ecogis never guesses"
             )
         check_coordinates(gdf, label)
 
