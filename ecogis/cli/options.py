@@ -53,10 +53,12 @@ def echo(message: str = "", *, level: int = 0, err: bool = False) -> None:
 @contextlib.contextmanager
 def progress(label: str, total: int) -> Iterator:
     """A progress bar on stderr (hidden with -q); yields ``update(n)``."""
-    if verbosity() < 0 or total <= 0:
+    stream = click.get_text_stream("stderr")
+    # a bar is for people watching a terminal; in logs and pipes it would only add noise
+    if verbosity() < 0 or total <= 0 or not stream.isatty():
         yield lambda n=1: None
         return
-    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label=label, file=stream) as bar:
         yield bar.update
 
 
