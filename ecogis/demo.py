@@ -172,6 +172,10 @@ PLANTED: dict[str, Any] = {
         "area_m2": 27300.0,
         "shape": "250 m x 160 m patch drawn twice, shifted 40 m / 30 m",
     },
+    "plot_on_farmland": {
+        "plot_id": "ZXB-ZL-2022-900",
+        "shape": "afforestation rectangle over the west half of a permanent-farmland field",
+    },
     "sites": {
         "PV-01": "pass",
         "PV-02": "pass",
@@ -1093,6 +1097,28 @@ class _Gen:
                             "geometry": g,
                         }
                     )
+        # planted: a 2022 afforestation plot drawn over half of a permanent-farmland field,
+        # for `ecogis plots check` (afforestation on 永久基本农田 is not allowed). It reaches
+        # 20 m past the field's west edge, less than the gap between farmland cells.
+        field_geom = self.farmland[self.n_farm_planted]
+        fx0, fy0, fx1, fy1 = field_geom.bounds
+        on_farm = box(fx0 - 20.0, fy0, (fx0 + fx1) / 2.0, fy1)
+        tcode, tname = self.township_of(on_farm)
+        on_farm_mu = round(on_farm.area / M2_PER_MU, 1)
+        plot_rows.append(
+            {
+                "plot_id": PLANTED["plot_on_farmland"]["plot_id"],
+                "kind": "afforestation",
+                "township": tname,
+                "year": 2022,
+                "planned_mu": on_farm_mu,
+                "completed_mu": on_farm_mu,
+                "survival_rate": 0.81,
+                "status": "completed",
+                "geometry": on_farm,
+            }
+        )
+        self.plot_on_farmland_m2 = shapely.intersection(on_farm, field_geom).area
         plots = gpd.GeoDataFrame(plot_rows, geometry="geometry", crs=WORK_EPSG)
         # some completed work does not green up: low survival, or a treated pit left bare
         done_planting = plots.index[plots["survival_rate"].notna()].to_numpy()
@@ -1451,5 +1477,6 @@ def make_demo(
     planted["gcj_shift_m"] = outline.centroid.distance(outline_gcj.centroid)
     planted["boundary_source"] = str(source)
     planted["ndvi"] = {"not_greened": gen.not_greened}
+    planted["plot_on_farmland"]["area_m2"] = gen.plot_on_farmland_m2
     say(f"wrote {len(layers)} layers to {out_dir} and the config {config_path}")
     return DemoResult(config_path=config_path, layers=layers, planted=planted)

@@ -268,7 +268,9 @@ def test_restoration_layers(demo):
     assert 2 < pits["verified_m2"].sum() / 1e6 < 6  # a few km², believable for a banner
 
     plots = _read(demo, "plots")
-    assert len(plots) == 150 and plots["plot_id"].is_unique
+    # 150 generated plots plus the one planted on permanent basic farmland
+    assert len(plots) == 151 and plots["plot_id"].is_unique
+    assert PLANTED["plot_on_farmland"]["plot_id"] in set(plots["plot_id"])
     assert set(plots["kind"]) == {"afforestation", "enclosure", "grass_planting"}
     assert plots["year"].value_counts().idxmax() == 2022
     assert (plots["completed_mu"] <= plots["planned_mu"]).all()

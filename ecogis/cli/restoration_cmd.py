@@ -353,7 +353,7 @@ def pits():
     \b
     Examples:
       ecogis pits init -c configs/demo.yaml
-      ecogis pits update P0007 --status treated --treated-m2 5200 --date 2022-08-30 \\
+      ecogis pits update ZXB-KK-007 --status treated --treated-m2 5200 --date 2022-08-30 \\
           --by 王工 --note "现场核查" -c configs/demo.yaml
       ecogis pits import 2022核查.xlsx --dry-run -c configs/demo.yaml
       ecogis pits list --township 明安图镇 --status untreated -c configs/demo.yaml
@@ -409,10 +409,10 @@ def pits_update(pit_id, status, treated_m2, verified_m2, method, completed_on, a
 
     \b
     Examples:
-      ecogis pits update P0007 --status in_progress --date 2022-05-10 --by 王工 -c configs/demo.yaml
-      ecogis pits update P0007 --status treated --treated-m2 5200 --date 2022-08-30 \\
+      ecogis pits update ZXB-KK-007 --status in_progress --date 2022-05-10 --by 王工 -c configs/demo.yaml
+      ecogis pits update ZXB-KK-007 --status treated --treated-m2 5200 --date 2022-08-30 \\
           --by 王工 --note "现场核查" -c configs/demo.yaml
-      ecogis pits update P0007 --status in_progress --force --note "验收退回" -c configs/demo.yaml
+      ecogis pits update ZXB-KK-007 --status in_progress --force --note "验收退回" -c configs/demo.yaml
     """
     values = _parse_sets(sets)
     for k, v in (
@@ -515,7 +515,7 @@ def plots():
 
     \b
     Examples:
-      ecogis plots update F0012 --completed-mu 820 --survival-rate 0.87 --status completed \\
+      ecogis plots update ZXB-ZL-2022-012 --completed-mu 820 --survival-rate 0.87 --status completed \\
           --date 2022-10-15 --by 李工 -c configs/demo.yaml
       ecogis plots import 2022造林.xlsx --dry-run -c configs/demo.yaml
       ecogis plots list --kind afforestation --year 2022 -c configs/demo.yaml
@@ -545,8 +545,8 @@ def plots_update(plot_id, status, completed_mu, survival_rate, planned_mu, sets,
 
     \b
     Examples:
-      ecogis plots update F0012 --completed-mu 400 --status in_progress --date 2022-06-01 -c configs/demo.yaml
-      ecogis plots update F0012 --completed-mu 820 --survival-rate 0.87 --status completed \\
+      ecogis plots update ZXB-ZL-2022-012 --completed-mu 400 --status in_progress --date 2022-06-01 -c configs/demo.yaml
+      ecogis plots update ZXB-ZL-2022-012 --completed-mu 820 --survival-rate 0.87 --status completed \\
           --date 2022-10-15 --by 李工 -c configs/demo.yaml
     """
     values = _parse_sets(sets)
@@ -672,8 +672,8 @@ def history(object_id, config_path, registry_path, csv_path, xlsx_path, overwrit
 
     \b
     Examples:
-      ecogis history P0007 -c configs/demo.yaml
-      ecogis history F0012 --csv F0012.csv -c configs/demo.yaml
+      ecogis history ZXB-KK-007 -c configs/demo.yaml
+      ecogis history ZXB-ZL-2022-012 --csv ZXB-ZL-2022-012.csv -c configs/demo.yaml
     """
     from ..restoration import CREATED
 

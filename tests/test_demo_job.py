@@ -1,0 +1,68 @@
+"""The quick start: `ecogis demo` runs the whole job on the demo data."""
+
+import math
+import os
+
+import geopandas as gpd
+import pandas as pd
+from click.testing import CliRunner
+
+from ecogis.cli import cli
+from ecogis.demo import PLANTED
+
+
+def test_ecogis_demo_runs_the_whole_job(tmp_path):
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        r = CliRunner().invoke(cli, ["demo"])
+    finally:
+        os.chdir(cwd)
+    assert r.exit_code == 0, r.output
+    results = tmp_path / "layers" / "demo" / "results"
+    conflicts = gpd.read_file(results / "controls.gpkg", layer="conflicts")
+    assert len(conflicts.groupby(["layer_a", "layer_b", "id_a", "id_b"])) == len(
+        PLANTED["conflicts"]
+    )
+    summary = pd.read_csv(results / "controls_summary.csv", encoding="utf-8-sig")
+    assert list(summary.columns) == [
+        "layer_a",
+        "layer_b",
+        "township",
+        "conflicts",
+        "area_m2",
+        "area_mu",
+    ]
+    sites = gpd.read_file(results / "screening.gpkg", layer="sites")
+    assert dict(zip(sites["site_id"], sites["verdict"], strict=True)) == PLANTED["sites"]
+    assert (results / "screening.xlsx").stat().st_size > 0
+    assert (results / "progress.xlsx").stat().st_size > 0
+    for kind in ("controls", "progress", "screening"):
+        page = tmp_path / "maps" / f"{kind}.html"
+        assert page.stat().st_size > 10_000
+        assert f"maps/{kind}.html" in r.output
+    assert (tmp_path / "configs" / "demo.yaml").exists()
+
+
+def test_plots_check_finds_the_planted_afforestation_on_farmland(demo, tmp_path):
+    out = tmp_path / "plots.csv"
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plots",
+            "check",
+            "-c",
+            str(demo.config_path),
+            "--registry",
+            str(tmp_path / "reg.gpkg"),
+            "--csv",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    planted = demo.planted["plot_on_farmland"]
+    assert table["plot_id"].tolist() == [planted["plot_id"]]
+    row = table.iloc[0]
+    assert row["verdict"] == "not_allowed" and row["control"] == "farmland"
+    assert math.isclose(row["overlap_m2"], planted["area_m2"], rel_tol=1e-4)
