@@ -459,8 +459,36 @@ def _overlapping_members(g: np.ndarray, workers: int | None) -> np.ndarray:
     return mask
 
 
+def _union_groups(groups: list[np.ndarray], workers: int | None) -> np.ndarray:
+    """``union_all`` of each group of geometries, spread over threads in chunks of groups.
+
+    Unions use no prepared geometry, so groups may share geometries across threads.
+    """
+    out = np.empty(len(groups), dtype=object)
+    step = 256
+    starts = range(0, len(groups), step)
+
+    def work(start: int) -> None:
+        for k in range(start, min(start + step, len(groups))):
+            out[k] = shapely.union_all(groups[k])
+
+    nworkers = _workers(workers)
+    if nworkers > 1 and len(groups) > step:
+        with ThreadPoolExecutor(max_workers=nworkers) as pool:
+            list(pool.map(work, starts))
+    else:
+        for start in starts:
+            work(start)
+    return out
+
+
 def _union_pieces(
-    pairs: GeoDataFrame, key: str, n: int, overlapping: np.ndarray | None, other_key: str
+    pairs: GeoDataFrame,
+    key: str,
+    n: int,
+    overlapping: np.ndarray | None,
+    other_key: str,
+    workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per feature ``0..n-1`` of one side: the union of its intersection pieces and its area.
 
@@ -494,7 +522,7 @@ def _union_pieces(
         order = sel[np.argsort(idx[sel], kind="stable")]
         feats, starts = np.unique(idx[order], return_index=True)
         groups = np.split(order, starts[1:])
-        unions = np.array([shapely.union_all(piece_geom[grp]) for grp in groups], dtype=object)
+        unions = _union_groups([piece_geom[grp] for grp in groups], workers)
         area[feats] = shapely.area(unions)
         geoms[feats] = unions
     return area, geoms
@@ -535,7 +563,7 @@ def overlap_area(
     overlapping = _overlapping_members(rg, workers)
     # geometry only for the pieces that may need a union
     pairs = intersect_pairs(left, right, workers=workers, keep_geometry=overlapping.any())
-    area, _ = _union_pieces(pairs, "idx_left", len(lg), overlapping, "idx_right")
+    area, _ = _union_pieces(pairs, "idx_left", len(lg), overlapping, "idx_right", workers)
     return area
 
 
@@ -576,8 +604,10 @@ def difference_each(
     li, ri = li[live], ri[live]
     feats, starts, counts = np.unique(li, return_index=True, return_counts=True)
     cutter = rg[ri[starts]]
-    for k in np.flatnonzero(counts > 1):
-        cutter[k] = shapely.union_all(rg[ri[starts[k] : starts[k] + counts[k]]])
+    multi = np.flatnonzero(counts > 1)
+    cutter[multi] = _union_groups(
+        [rg[ri[starts[k] : starts[k] + counts[k]]] for k in multi], workers
+    )
     if len(feats):
         out[feats] = _polygonal_only(shapely.difference(lg[feats], cutter))
     out[covered] = shapely.Polygon()
