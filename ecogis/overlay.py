@@ -563,7 +563,13 @@ def overlap_area(
     overlapping = _overlapping_members(rg, workers)
     # geometry only for the pieces that may need a union
     pairs = intersect_pairs(left, right, workers=workers, keep_geometry=overlapping.any())
+    # a feature lying wholly inside one feature of the other layer is covered entirely,
+    # however many others overlap it: its own area, no union needed
+    whole = np.zeros(len(lg), dtype=bool)
+    whole[pairs["idx_left"].to_numpy()[pairs["relation"].to_numpy() == "within_right"]] = True
+    pairs = pairs[~whole[pairs["idx_left"].to_numpy()]]
     area, _ = _union_pieces(pairs, "idx_left", len(lg), overlapping, "idx_right", workers)
+    area[whole] = shapely.area(lg[whole])
     return area
 
 

@@ -409,3 +409,10 @@ def test_difference_each_covered_by_two_leaves_nothing():
     out = difference_each(gdf(site), gdf(a, b))
     assert out.iloc[0].is_empty
     np.testing.assert_allclose(overlap_area(gdf(site), gdf(a, b)), [site.area], rtol=1e-12)
+
+
+def test_overlap_area_feature_inside_overlapping_features():
+    # left 0 lies inside right 0 and is crossed by right 1, which overlaps right 0
+    left = gdf(box(10, 10, 20, 20), box(100, 0, 110, 10))
+    right = gdf(box(0, 0, 50, 50), box(15, 0, 105, 30))
+    np.testing.assert_array_equal(overlap_area(left, right), [100.0, 50.0])
