@@ -275,7 +275,9 @@ def _run_pairs(
     li, ri = li[o], ri[o]
     wl, wr, owner_left = plan.wl[o], plan.wr[o], plan.owner_left[o]
 
-    nchunks = max(1, math.ceil(len(li) / _CHUNK_PAIRS))
+    # at least ~8 chunks per thread, so a thread that the OS delays does not hold up the end
+    size = min(_CHUNK_PAIRS, max(512, math.ceil(len(li) / (8 * nworkers))))
+    nchunks = max(1, math.ceil(len(li) / size))
     edges = np.linspace(0, len(li), nchunks + 1).astype(np.int64)
 
     def work(k: int):
