@@ -47,7 +47,9 @@ from .restoration import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["GpkgRegistry", "EVENT_COLUMNS"]
+    from .registry_pg import PgRegistry
+
+__all__ = ["GpkgRegistry", "EVENT_COLUMNS", "open_registry"]
 
 EVENT_COLUMNS = (
     "id",
@@ -563,3 +565,31 @@ def _events(
     df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS), dtype=object)
     df["id"] = df["id"].astype("int64")
     return df
+
+
+def open_registry(
+    location: str | os.PathLike, *, timeout: float = 60.0
+) -> GpkgRegistry | PgRegistry:
+    """The registry at ``location``: a GeoPackage path or a PostGIS URI.
+
+    Parameters
+    ----------
+    location
+        A ``.gpkg`` path (:class:`GpkgRegistry`), or ``postgresql://user@host/db`` with an
+        optional ``?schema=NAME`` (:class:`~ecogis.registry_pg.PgRegistry`, schema ``ecogis``
+        by default; no password in the URI).
+    timeout
+        Seconds to wait for another writer's lock.
+
+    Raises
+    ------
+    DataSourceError
+        No registry there, the server is unreachable, or the URI carries a password.
+    """
+    from .config import is_database_uri
+
+    if is_database_uri(str(location)):
+        from .registry_pg import PgRegistry
+
+        return PgRegistry(str(location), timeout=timeout)
+    return GpkgRegistry(location, timeout=timeout)
