@@ -155,6 +155,14 @@ def repair_geometries(
         arr = arr[~empty]
     if len(gdf) == 0:
         return gdf
+    # NaN / infinite coordinates cannot be repaired (make_valid raises on them): refuse, naming them
+    coords, owner = shapely.get_coordinates(arr, return_index=True)
+    nonfinite = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if len(nonfinite):
+        raise GeometryError(
+            f"{name}: {len(nonfinite)} feature(s) with NaN or infinite coordinates: "
+            f"{_list(ids.iloc[nonfinite])}; fix or delete them in the source"
+        )
     valid = shapely.is_valid(arr)
     if valid.all():
         return gdf

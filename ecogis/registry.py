@@ -122,10 +122,15 @@ class GpkgRegistry:
             raise DataSourceError(
                 f"{self.path}: registry not found; build it with 'ecogis pits init -c CONFIG'"
             )
-        with self._connect() as con:
-            tables = {
-                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
+        try:
+            with self._connect() as con:
+                tables = {
+                    r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+        except sqlite3.DatabaseError as exc:  # a text file, a truncated or encrypted file
+            raise DataSourceError(
+                f"{self.path}: not an ecogis registry (not a GeoPackage/SQLite database: {exc})"
+            ) from None
         missing = {"pits", "plots", "events", "gpkg_contents"} - tables
         if missing:
             raise DataSourceError(
