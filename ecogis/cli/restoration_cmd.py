@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..registry import GpkgRegistry
+    from ..registry_pg import PgRegistry
 
 __all__ = ["pits", "plots", "history", "progress"]
 
@@ -33,8 +34,10 @@ def _registry_options(f):
     f = click.option(
         "--registry",
         "registry_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Registry GeoPackage (default: the config's registry: key).",
+        # a plain string: click.Path would fold the '//' of a postgresql:// URI
+        type=str,
+        help="Registry GeoPackage, or PostGIS URI postgresql://user@host/db[?schema=NAME] "
+        "(default: the config's registry: key).",
     )(f)
     f = click.option(
         "-c",
@@ -87,34 +90,58 @@ def _table_outputs(f):
 # ------------------------------------------------------------------------ helpers
 
 
+def _registry_location(location: str | Path) -> str | Path:
+    """A PostGIS URI stays text; anything else is a GeoPackage path."""
+    from ..config import is_database_uri
+
+    return str(location) if is_database_uri(str(location)) else Path(location)
+
+
+def _registry_exists(location: str | Path) -> bool:
+    if isinstance(location, Path):
+        return location.exists()
+    from ..registry_pg import PgRegistry
+
+    return PgRegistry.exists(location)
+
+
+def _registry_name(reg: GpkgRegistry | PgRegistry) -> str:
+    """Short name of a registry for messages: the file name, or URI and schema."""
+    return reg.path.name if hasattr(reg, "path") else reg.label
+
+
 def _open_registry(
-    config_path: Path | None, registry_path: Path | None, *, by: str | None = None
-) -> tuple[GpkgRegistry, Config | None]:
+    config_path: Path | None, registry_path: str | None, *, by: str | None = None
+) -> tuple[GpkgRegistry | PgRegistry, Config | None]:
     """The registry named by --registry or the config; built from the config on first use."""
     from ..errors import ConfigError
-    from ..registry import GpkgRegistry
+    from ..registry import open_registry
 
     if config_path is None and registry_path is None:
         raise click.UsageError("give -c CONFIG or --registry PATH")
     cfg = load_config_or_fail(config_path) if config_path else None
-    path = registry_path
-    if path is None:
+    location = registry_path
+    if location is None:
         if not cfg.registry:
             raise ConfigError(
                 "no registry: key; add e.g. 'registry: ../layers/restoration.gpkg' or pass --registry",
                 path=str(config_path),
             )
-        path = Path(cfg.registry)
-    if not path.exists() and cfg is not None:
-        echo(f"registry {path} not found: building it from the config's layers", err=True)
-        return _init_registry(cfg, path, by=by or _default_user() or "ecogis"), cfg
-    return GpkgRegistry(path), cfg
+        location = cfg.registry
+    location = _registry_location(location)
+    if cfg is not None and not _registry_exists(location):
+        echo(f"registry {location} not found: building it from the config's layers", err=True)
+        return _init_registry(cfg, location, by=by or _default_user() or "ecogis"), cfg
+    return open_registry(location), cfg
 
 
-def _init_registry(cfg: Config, path: Path, *, by: str, overwrite: bool = False) -> GpkgRegistry:
+def _init_registry(
+    cfg: Config, location: str | Path, *, by: str, overwrite: bool = False
+) -> GpkgRegistry | PgRegistry:
     from ..errors import ConfigError
     from ..io.project import read_config_layer, resolve_working_crs
     from ..registry import GpkgRegistry
+    from ..registry_pg import PgRegistry
 
     layers = {}
     for role, id_field in (("pits", "pit_id"), ("plots", "plot_id")):
@@ -135,8 +162,10 @@ def _init_registry(cfg: Config, path: Path, *, by: str, overwrite: bool = False)
     from ..crs import to_working
 
     layers = {k: to_working(v, crs) for k, v in layers.items()}
-    reg = GpkgRegistry.create(
-        path,
+    location = _registry_location(location)
+    store = GpkgRegistry if isinstance(location, Path) else PgRegistry
+    reg = store.create(
+        location,
         layers["pits"],
         layers.get("plots"),
         by=by,
@@ -145,7 +174,7 @@ def _init_registry(cfg: Config, path: Path, *, by: str, overwrite: bool = False)
     )
     n_pits = len(layers["pits"])
     n_plots = len(layers.get("plots", ()))
-    echo(f"registry {path}: {n_pits} pits, {n_plots} plots (CRS {crs.to_string()})")
+    echo(f"registry {_registry_name(reg)}: {n_pits} pits, {n_plots} plots (CRS {crs.to_string()})")
     return reg
 
 
@@ -330,7 +359,7 @@ def _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, n
         )
         if again != preview:
             raise RegistryError(
-                f"{reg.path.name}: changed by someone else since the preview; nothing written, run again"
+                f"{_registry_name(reg)}: changed by someone else since the preview; nothing written, run again"
             )
         return again
 
@@ -345,8 +374,9 @@ def _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, n
 def pits():
     """Legacy mine pits (历史遗留废弃采坑): build the registry, record remediation, list.
 
-    The registry is a GeoPackage (config key registry:) with the tables pits, plots and an
-    append-only events log; every change is one event (when, what, old -> new, who, note).
+    The registry (config key registry:) is a GeoPackage, or a PostGIS schema shared by
+    several staff (registry: postgresql://user@host/db?schema=NAME; password from PGPASSWORD,
+    ~/.pgpass or a service file), with the tables pits, plots and an append-only events log; every change is one event (when, what, old -> new, who, note).
     Pit status moves untreated -> in_progress -> treated -> accepted (in_progress may be
     skipped); going back needs --force.
 
@@ -378,10 +408,10 @@ def pits_init(config_path, registry_path, by, overwrite):
     if config_path is None:
         raise click.UsageError("pits init needs -c CONFIG (the layers to build from)")
     cfg = load_config_or_fail(config_path)
-    path = registry_path or (Path(cfg.registry) if cfg.registry else None)
-    if path is None:
+    location = registry_path or cfg.registry
+    if location is None:
         raise click.UsageError("the config has no registry: key; pass --registry PATH")
-    _init_registry(cfg, path, by=by or "ecogis", overwrite=overwrite)
+    _init_registry(cfg, location, by=by or "ecogis", overwrite=overwrite)
 
 
 @pits.command("update")
@@ -698,8 +728,8 @@ def history(object_id, config_path, registry_path, csv_path, xlsx_path, overwrit
 @click.option(
     "--registry",
     "registry_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Registry GeoPackage (default: the config's registry: key).",
+    type=str,
+    help="Registry GeoPackage or PostGIS URI (default: the config's registry: key).",
 )
 @click.option(
     "--year", type=int, help="Target year (default: latest year in targets: up to --as-of)."
