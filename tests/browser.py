@@ -6,12 +6,19 @@ whether a map would need the internet. Console errors, uncaught page errors and 
 
 Chromium comes from Debian (``/usr/bin/chromium``). Without it the browser tests are skipped
 with a message, except when ``CI`` is set: CI must run them, so they fail there instead.
+Tests get one browser for the whole session from the ``chromium`` fixture (tests/conftest.py):
+Playwright's sync API allows one instance per thread, so modules must not start their own.
+
+:func:`layer_payloads` reads the compact layer data out of a map's HTML and decodes it the
+way the page does, so tests can check coordinates and popup values without a browser.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,21 +54,9 @@ def require_chromium() -> None:
         pytest.skip(problem)
 
 
-@pytest.fixture(scope="session", name="chromium")
-def chromium_session():
-    """Fixture ``chromium``: one headless Chromium for the session.
-
-    Import ``chromium_session`` into a test module to make the ``chromium`` fixture available.
-    """
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def launch_chromium(playwright):
+    """A headless Chromium from ``/usr/bin/chromium`` (or ``$ECOGIS_CHROMIUM``) for ``playwright``."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
 
 
 @dataclass
@@ -161,7 +156,7 @@ def render(
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            b = launch_chromium(p)
             try:
                 return render(html_path, screenshot=screenshot, browser=b)
             finally:
@@ -190,3 +185,62 @@ def container_point(page, lat: float, lon: float) -> tuple[float, float]:
         [lat, lon],
     )
     return x, y
+
+
+_PAYLOAD_RE = re.compile(r"var d = (\{.*?\});\n")
+
+
+def layer_payloads(text: str) -> dict[str, dict]:
+    """Decode every layer's data in a map's HTML, as the page's script does.
+
+    Returns layer name -> dict with ``name``, ``title``, ``pl`` (popup labels), ``st`` (style
+    table), ``s`` (style index per feature or None), ``t`` (one type code per feature), ``c``
+    (GeoJSON coordinates per feature, floats), ``p`` (popup rows: one list of strings per
+    feature, or None), ``h`` (tooltip per feature, or None) and ``raw`` (the JSON as shipped).
+    """
+    out = {}
+    for raw_text in _PAYLOAD_RE.findall(text):
+        raw = json.loads(raw_text)
+        d = {k: raw[k] for k in ("name", "title", "pl", "st", "s")}
+        n = len(raw["c"])
+        d["t"] = raw["t"] * n if len(raw["t"]) == 1 else raw["t"]
+        d["c"] = _decode_coords(d["t"], raw["c"], raw["q"])
+        cols = [_column(c) for c in raw["p"]] if raw["p"] is not None else None
+        d["p"] = [[c[i] for c in cols] for i in range(n)] if cols is not None else None
+        h = raw["h"]
+        d["h"] = cols[h] if isinstance(h, int) else _column(h)
+        d["raw"] = raw
+        out[d["name"]] = d
+    return out
+
+
+def _column(c):
+    return [c["v"][k] for k in c["i"]] if isinstance(c, dict) else c
+
+
+def _decode_coords(types: str, coords: list, q: int) -> list:
+    x = y = 0
+
+    def pos(a, k=0):
+        nonlocal x, y
+        x += a[k]
+        y += a[k + 1]
+        return [x / q, y / q]
+
+    def line(a, close):
+        out = [pos(a, k) for k in range(0, len(a), 2)]
+        return out + [list(out[0])] if close and out else out
+
+    def ring(a):
+        return line(a, True)
+
+    decoders = {
+        "0": pos,
+        "1": lambda c: line(c, False),
+        "2": lambda c: line(c, False),
+        "3": lambda c: [ring(r) for r in c],
+        "4": lambda c: [pos(a) for a in c],
+        "5": lambda c: [line(a, False) for a in c],
+        "6": lambda c: [[ring(r) for r in p] for p in c],
+    }
+    return [decoders[t](c) for t, c in zip(types, coords, strict=True)]

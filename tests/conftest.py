@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from browser import launch_chromium, require_chromium
+
 REPO = Path(__file__).resolve().parents[1]
 #: public data sets shipped beside the project (see shared/data/README.md)
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -51,3 +53,22 @@ def demo(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("demo")
     return make_demo(root / "layers" / "demo", config_path=root / "configs" / "demo.yaml")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium (Playwright ``Browser``) for the whole test session.
+
+    Playwright's sync API allows one instance per thread, so every browser test shares this
+    one (see tests/browser.py). Skipped with a message when ``/usr/bin/chromium`` or playwright
+    is missing, except under ``CI``, where that is a failure.
+    """
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -30,13 +30,7 @@ from ecogis.mapping import (
     style_for,
 )
 
-from browser import (
-    chromium_session,  # noqa: F401  (provides the `chromium` fixture)
-    container_point,
-    open_page,
-    page_state,
-    render,
-)
+from browser import container_point, layer_payloads, open_page, page_state, render
 
 XSS = "<script>alert(1)</script>"
 IMG_XSS = "<img src=x onerror=alert(2)>"
@@ -97,12 +91,10 @@ def _three_layer_map(title: str = "正镶白旗三线检查"):
 
 
 def _payload(text: str, name: str) -> dict:
-    """The JSON one layer ships to the page."""
-    for raw in re.findall(r"var d = (\{.*?\});\n", text):
-        d = json.loads(raw)
-        if d["name"] == name:
-            return d
-    raise AssertionError(f"no layer {name!r} in page")
+    """One layer's data as the page decodes it (``raw``: as shipped)."""
+    layers = layer_payloads(text)
+    assert name in layers, f"no layer {name!r} in page: {list(layers)}"
+    return layers[name]
 
 
 def _grid(n: int, size: float = 40.0, step: float = 60.0) -> gpd.GeoDataFrame:
@@ -277,21 +269,128 @@ def test_online_and_basemaps():
     assert "L.tileLayer(" not in render_map(new_map(title="t"))  # default: no tiles at all
 
 
+def _patches(n: int, *, vertices: int = 10, seed: int = 3) -> gpd.GeoDataFrame:
+    """``n`` irregular land-use patches over a 60 km county, with a realistic attribute table.
+
+    Star-shaped outlines (``vertices`` corners, radii alternating 0.55/1.0 and jittered by
+    +-10 %) on a ~425 m grid, so the sub-metre display simplification keeps every corner; a unique 15-character id, coded
+    columns and areas like a 三调 layer, plus columns no map uses.
+    """
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(n)))
+    step = 60_000.0 / side
+    i = np.arange(n)
+    cx = X0 + (i % side + 0.5) * step + rng.uniform(-0.1, 0.1, n) * step
+    cy = Y0 + (i // side + 0.5) * step + rng.uniform(-0.1, 0.1, n) * step
+    angle = np.linspace(0, 2 * np.pi, vertices, endpoint=False) + rng.uniform(0, 1, (n, 1))
+    radius = 0.4 * step * np.where(np.arange(vertices) % 2, 0.55, 1.0)
+    radius = radius * rng.uniform(0.9, 1.1, (n, vertices))
+    ring = np.stack([cx[:, None] + radius * np.cos(angle), cy[:, None] + radius * np.sin(angle)], 2)
+    geoms = shapely.polygons(np.concatenate([ring, ring[:, :1]], axis=1))
+    towns = [f"明安图镇第{k}嘎查" for k in range(40)]
+    gdf = gpd.GeoDataFrame(
+        {
+            "BSM": [f"1525291{k:08d}" for k in i],
+            "DLMC": rng.choice(["水浇地", "旱地", "乔木林地", "天然牧草地", "沙地"], n),
+            "QSDWMC": rng.choice(towns, n),
+            "YSDM": "2001010100",
+            "BZ": "",
+        },
+        geometry=geoms,
+        crs=4547,
+    )
+    gdf["area_mu"] = np.round(gdf.area / (10000 / 15), 2)
+    gdf["TBMJ"] = np.round(gdf.area, 2)
+    return gdf
+
+
 def test_twenty_thousand_polygons_under_5_mb(tmp_path):
+    gdf = _patches(20_000)
     m = new_map(title="两万图斑")
     add_polygons(
         m,
-        _grid(20_000),
+        gdf,
         name="图斑",
-        style=STYLES["pit_untreated"],
-        popup_fields=[("BSM", "编号"), ("area_mu", "面积（亩）")],
+        style=lambda r: STYLES["farmland"] if r["DLMC"] == "旱地" else STYLES["zone"],
+        popup_fields=[
+            ("BSM", "标识码"),
+            ("DLMC", "地类名称"),
+            ("QSDWMC", "权属单位"),
+            ("area_mu", "面积（亩）"),
+        ],
         tooltip_field="BSM",
     )
     out = save_map(m, tmp_path / "big.html")
     size = out.stat().st_size
-    assert size < 5 * 1024 * 1024, f"{size / 1e6:.2f} MB"
+    assert size < 5_000_000, f"{size / 1e6:.2f} MB"
     assert m.options.get("prefer_canvas") is True  # > CANVAS_THRESHOLD switches to canvas
     assert 20_000 > CANVAS_THRESHOLD
+    # nothing the user sees was dropped to get there
+    d = _payload(out.read_text(encoding="utf-8"), "图斑")
+    assert len(d["c"]) == 20_000 and d["t"] == "3" * 20_000
+    # every vertex the 0.5 m display simplification keeps is shipped: 8+ corners per patch
+    rings = [poly[0] for poly in d["c"]]
+    assert sum(map(len, rings)) == shapely.get_num_coordinates(gdf.simplify(0.5).values).sum()
+    assert min(map(len, rings)) == 11  # 10 corners and the closing vertex
+    assert d["h"] == gdf["BSM"].tolist()
+    assert [row[1] for row in d["p"][:50]] == gdf["DLMC"].iloc[:50].tolist()
+    assert d["p"][7][2] == gdf["QSDWMC"].iloc[7]
+    assert d["p"][7][3] == f"{gdf['area_mu'].iloc[7]:.2f}".removesuffix(".00")
+    assert len(d["st"]) == 2 and len(d["s"]) == 20_000
+
+
+def test_compact_layer_round_trips_exactly():
+    """Delta-coded integer coordinates decode to the 6-decimal rounded lon/lat, every type."""
+    hole = _box(0, 0, 1000, 1000).difference(_box(200, 200, 300, 300))
+    geoms = [
+        hole,  # Polygon with a hole
+        shapely.MultiPolygon([_box(2000, 0, 300, 300), _box(2500, 0, 100, 400)]),
+        shapely.Point(X0 - 500, Y0 - 500),
+        shapely.LineString([(X0, Y0 - 800), (X0 + 700, Y0 - 900), (X0 + 900, Y0 - 200)]),
+        shapely.MultiPoint([(X0 + 3000, Y0), (X0 + 3100, Y0 + 50)]),
+        shapely.MultiLineString([[(X0, Y0 + 2000), (X0 + 10, Y0 + 2500)], [(X0 + 50, Y0 + 2100), (X0 + 90, Y0 + 2000)]]),
+    ]  # fmt: skip
+    gdf = gpd.GeoDataFrame(
+        {"code": ["A", "A", "A", XSS, XSS, XSS], "id": ["p", "mp", "pt", "ln", "mpt", "mln"]},
+        geometry=geoms,
+        crs=4547,
+    )
+    m = new_map(title="t")
+    add_polygons(
+        m,
+        gdf,
+        name="all",
+        style=STYLES["site"],
+        popup_fields=[("id", "编号"), ("code", "代码")],
+        tooltip_field="code",
+        simplify_m=None,
+    )
+    text = render_map(m)
+    d = _payload(text, "all")
+    expected_geoms = shapely.transform(gdf.to_crs(4326).geometry.values, lambda c: np.round(c, 6))
+    expected = [json.loads(g)["coordinates"] for g in shapely.to_geojson(expected_geoms)]
+    assert d["c"] == expected  # exact float equality, holes and parts in order
+    assert d["t"] == "360145"
+    # shipped: integers only, tooltip as a pointer to the popup column, repeated codes once
+    raw = d["raw"]
+    assert raw["q"] == 10**6 and raw["h"] == 1
+    assert all(isinstance(v, int) for v in _flatten(raw["c"]))
+    assert len(list(_flatten(raw["c"][0]))) == 2 * (4 + 4)  # 2 rings of 4 corners, not closed
+    assert raw["p"][0] == ["p", "mp", "pt", "ln", "mpt", "mln"]
+    assert raw["p"][1] == {
+        "v": ["A", "&lt;script&gt;alert(1)&lt;/script&gt;"],
+        "i": [0, 0, 0, 1, 1, 1],
+    }
+    assert d["h"] == ["A", "A", "A"] + ["&lt;script&gt;alert(1)&lt;/script&gt;"] * 3
+    assert "</script" not in text.split("var d = ")[1].split(";\n")[0]
+
+
+def _flatten(a):
+    for v in a:
+        if isinstance(v, list):
+            yield from _flatten(v)
+        else:
+            yield v
 
 
 def test_styles():
@@ -398,6 +497,45 @@ def test_twenty_thousand_polygons_render_on_canvas(chromium, tmp_path):
         page.wait_for_selector(".leaflet-popup-content", timeout=5000)
         assert page.inner_text(".leaflet-popup-content td") == "P00000"
         assert log.page_errors == []
+
+
+_FEATURES_JS = """
+() => {
+    const out = {};
+    window.ecogisMap.eachLayer(l => { if (l.feature) { out[l.feature.properties.i] = l.feature.geometry; } });
+    return Object.keys(out).map(Number).sort((a, b) => a - b).map(i => out[i]);
+}
+"""
+
+
+@pytest.mark.browser
+def test_page_decodes_every_geometry_type_exactly(chromium, tmp_path):
+    hole = _box(0, 0, 1000, 1000).difference(_box(200, 200, 300, 300))
+    geoms = [
+        hole,
+        shapely.MultiPolygon([_box(2000, 0, 300, 300), _box(2500, 0, 100, 400).difference(_box(2520, 20, 20, 20))]),
+        shapely.Point(X0 - 500, Y0 - 500),
+        shapely.LineString([(X0, Y0 - 800), (X0 + 700, Y0 - 900), (X0 + 900, Y0 - 200)]),
+        shapely.MultiPoint([(X0 + 3000, Y0), (X0 + 3100, Y0 + 50)]),
+        shapely.MultiLineString([[(X0, Y0 + 2000), (X0 + 10, Y0 + 2500)], [(X0 + 50, Y0 + 2100), (X0 + 90, Y0 + 2000)]]),
+        _box(-3000, -3000, 50, 50),
+    ]  # fmt: skip
+    gdf = gpd.GeoDataFrame({"k": list("abcdefg")}, geometry=geoms, crs=4547)
+    m = new_map(title="t")
+    add_polygons(m, gdf, name="all", style=STYLES["site"], simplify_m=None)
+    out = save_map(m, tmp_path / "types.html")
+    expected_geoms = shapely.transform(gdf.to_crs(4326).geometry.values, lambda c: np.round(c, 6))
+    expected = [json.loads(g) for g in shapely.to_geojson(expected_geoms)]
+    with open_page(chromium, out) as (page, log):
+        got = page.evaluate(_FEATURES_JS)
+        assert log.page_errors == [] and log.console_errors == []
+    assert got == expected  # same types, same floats, rings closed again
+    assert got == [
+        {"type": g["type"], "coordinates": c}
+        for g, c in zip(
+            expected, _payload(out.read_text(encoding="utf-8"), "all")["c"], strict=True
+        )
+    ]  # and the tests' decoder (tests/browser.py) agrees with the page
 
 
 @pytest.mark.browser

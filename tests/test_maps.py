@@ -8,7 +8,6 @@ screenshots of the three demo maps for a look.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -26,60 +25,12 @@ from ecogis.controls import check_controls
 from ecogis.demo import PLANTED
 from ecogis.units import m2_to_mu
 
-from browser import ARGS, CHROMIUM, container_point, open_page, page_state, render, require_chromium
+from browser import container_point, layer_payloads, open_page, page_state, render
 
 XSS = "<script>alert(1)</script>"
 # the check from the issue: no script or stylesheet loaded over http(s)
 EXTERNAL = re.compile(r'<script[^>]+src="https?:|<link[^>]+href="https?:')
 WORK = 4547
-
-
-# --------------------------------------------------------------------------------------
-# one Chromium, driven from its own thread
-# --------------------------------------------------------------------------------------
-
-
-class BrowserThread:
-    """Chromium owned by one worker thread; ``run(fn, ...)`` calls ``fn(browser, ...)`` there.
-
-    Playwright's sync API allows one instance per thread. tests/test_mapping.py keeps its own
-    session-wide instance open in the main thread, so this module drives its browser from a
-    thread of its own: the two modules then run in one pytest session in any order.
-    """
-
-    def __init__(self):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
-        self._pw = None
-        self.browser = self._pool.submit(self._start).result()
-
-    def _start(self):
-        from playwright.sync_api import sync_playwright
-
-        self._pw = sync_playwright().start()
-        return self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-
-    def run(self, fn, *args):
-        return self._pool.submit(fn, self.browser, *args).result()
-
-    def close(self) -> None:
-        def stop():
-            self.browser.close()
-            self._pw.stop()
-
-        self._pool.submit(stop).result()
-        self._pool.shutdown()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_chromium()
-    bt = BrowserThread()
-    try:
-        yield bt
-    finally:
-        bt.close()
 
 
 # --------------------------------------------------------------------------------------
@@ -167,11 +118,8 @@ def _map_year(cfg: Path) -> int:
 
 
 def _payloads(text: str) -> dict[str, dict]:
-    out = {}
-    for raw in re.findall(r"var d = (\{.*?\});\n", text):
-        d = json.loads(raw)
-        out[d["name"]] = d
-    return out
+    """Every layer's data as the page decodes it (tests/browser.py)."""
+    return layer_payloads(text)
 
 
 def _keep(shot: Path) -> None:
@@ -224,7 +172,7 @@ def test_planted_script_is_escaped_in_html(planted):
 def test_controls_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     layers, towns, report = _controls_report(demo_cfg)
     shot = tmp_path / "controls.png"
-    s = chromium.run(lambda b: render(demo_maps["controls"], screenshot=shot, browser=b))
+    s = render(demo_maps["controls"], screenshot=shot, browser=chromium)
     _keep(shot)
     _assert_clean(s)
     assert len(report.conflicts) >= len(PLANTED["conflicts"])
@@ -253,7 +201,7 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     plots = _layer(demo_cfg, "plots.gpkg")
     towns = _layer(demo_cfg, "townships.gpkg")
     shot = tmp_path / "progress.png"
-    s = chromium.run(lambda b: render(demo_maps["progress"], screenshot=shot, browser=b))
+    s = render(demo_maps["progress"], screenshot=shot, browser=chromium)
     _keep(shot)
     _assert_clean(s)
     assert s["layers"] == {
@@ -274,7 +222,7 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
         with open_page(browser, demo_maps["progress"]) as (page, _):
             return page.inner_text(".ecogis-chart-box")
 
-    chart = chromium.run(chart_text)
+    chart = chart_text(chromium)
     for t in towns["XZQMC"]:
         assert t[:8] in chart  # long names are cut to 9 characters with an ellipsis
 
@@ -283,7 +231,7 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
 def test_screening_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     sites = _layer(demo_cfg, "sites.gpkg")
     shot = tmp_path / "screening.png"
-    s = chromium.run(lambda b: render(demo_maps["screening"], screenshot=shot, browser=b))
+    s = render(demo_maps["screening"], screenshot=shot, browser=chromium)
     _keep(shot)
     _assert_clean(s)
     assert s["layers"]["候选场址"] == _drawn(sites)
@@ -342,7 +290,7 @@ def test_click_shows_planted_script_as_text(chromium, planted):
             return cells, popup_title, scripts, log
 
     for kind, (where, expected, title) in cases.items():
-        cells, popup_title, scripts, log = chromium.run(click, maps[kind], _point(where))
+        cells, popup_title, scripts, log = click(chromium, maps[kind], _point(where))
         assert expected in cells, (kind, cells)
         assert popup_title == title and scripts == 0
         assert log.dialogs == [] and log.page_errors == [] and log.blocked == [], kind
@@ -363,7 +311,7 @@ def test_screening_popup_lists_reasons(chromium, demo_cfg, demo_maps):
             )
             return dict(zip(heads, cells, strict=True)), log
 
-    row, log = chromium.run(click, _point(site))
+    row, log = click(chromium, _point(site))
     assert row["编号"] == failing[0] and row["结论"] == "不通过"
     assert row["原因"] not in ("", "—") and "\n" in row["原因"]  # one reason per line
     assert row["重叠（亩）"] != ""

@@ -350,16 +350,19 @@ def add_polygons(
         "pl": [html.escape(str(label)) for _, label in popup_fields] or None,
         "p": None,
         "h": None,
+        "q": 10**precision,
     }
+    popup_cols = [c for c, _ in popup_fields]
     if popup_fields:
-        cols = [gdf[c].tolist() for c, _ in popup_fields]
-        payload["p"] = [[_fmt(col[i]) for col in cols] for i in range(n)]
-    if tooltip_field:
-        payload["h"] = [_fmt(v) for v in gdf[tooltip_field].tolist()]
+        payload["p"] = [_encode_column([_fmt(v) for v in gdf[c].tolist()]) for c in popup_cols]
+    if tooltip_field in popup_cols:
+        # the hover text repeats a popup value: point at that column instead of shipping it twice
+        payload["h"] = popup_cols.index(tooltip_field)
+    elif tooltip_field:
+        payload["h"] = _encode_column([_fmt(v) for v in gdf[tooltip_field].tolist()])
 
-    types = "".join(str(t) for t in shapely.get_type_id(geoms))
-    coords = [s[s.index('"coordinates":') + 14 : -1] for s in shapely.to_geojson(geoms)]
-    data = _dumps(payload)[:-1] + f',"t":"{types}","c":[' + ",".join(coords) + "]}"
+    types, coords = _encode_geometries(geoms, precision)
+    data = _dumps(payload)[:-1] + f',"t":"{types}","c":{coords}}}'
 
     group = folium.FeatureGroup(name=html.escape(name), show=show)
     group.add_child(_GeoLayer(data))
@@ -625,6 +628,83 @@ def _display_geometries(gdf, *, name: str, simplify_m: float | None, precision: 
     return shapely.transform(geoms, lambda c: np.round(c, precision))
 
 
+def _encode_geometries(geoms: np.ndarray, precision: int) -> tuple[str, str]:
+    """Geometry type codes and coordinates as compact JSON text, decoded by ``_GeoLayer``.
+
+    Returns ``(types, coords)``: ``types`` holds one :data:`_GEOJSON_TYPES` code per geometry
+    (or a single code when all are the same); ``coords`` is a JSON array with one entry per
+    geometry, nested like GeoJSON coordinates except that each innermost list of positions is
+    one flat list of integers ``[dx, dy, dx, dy, ...]``:
+
+    * a position is ``lon, lat`` times ``10**precision``, rounded to an integer - the same
+      quantisation as ``np.round(c, precision)``, and the page divides by the same power of
+      ten, so it gets back exactly the float it would have parsed from ``"112.784823"``;
+    * each integer is the difference to the previous position of the layer (across rings,
+      parts and geometries, in GeoJSON order): neighbouring vertices are close, so most
+      numbers have 3-4 digits instead of 9-10;
+    * polygon rings leave out their closing position (it repeats the first; the page adds it).
+
+    A Point is one ``[dx, dy]``, a LineString one flat list, a Polygon a list of rings, a
+    MultiPoint a list of ``[dx, dy]``, a MultiLineString a list of flat lists, a MultiPolygon a
+    list of lists of rings.
+    """
+    n = len(geoms)
+    type_ids = shapely.get_type_id(geoms)
+    types = "".join(str(t) for t in type_ids.tolist())
+    if n and (type_ids == type_ids[0]).all():
+        types = types[0]
+    # flatten into "leaves" (one run of positions each): polygon rings, and every other part
+    parts, part_geom = shapely.get_parts(geoms, return_index=True)
+    is_poly = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[is_poly], return_index=True)
+    leaves = np.concatenate([rings, parts[~is_poly]])
+    leaf_part = np.concatenate([np.flatnonzero(is_poly)[ring_part], np.flatnonzero(~is_poly)])
+    is_ring = np.arange(len(leaves)) < len(rings)
+    order = np.argsort(leaf_part, kind="stable")  # back to part order, rings kept in order
+    leaves, leaf_part, is_ring = leaves[order], leaf_part[order], is_ring[order]
+
+    counts = shapely.get_num_coordinates(leaves)
+    xy = shapely.get_coordinates(leaves)
+    closed = is_ring & (counts > 0)
+    keep = np.ones(len(xy), dtype=bool)
+    keep[np.cumsum(counts)[closed] - 1] = False
+    counts = counts - closed
+    q = np.rint(xy[keep] * 10.0**precision).astype(np.int64)
+    delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+
+    tokens = [str(v) for v in delta.ravel().tolist()]
+    ends = (2 * np.cumsum(counts)).tolist()
+    part_items: list[list[str]] = [[] for _ in range(len(parts))]
+    start = 0
+    for end, part in zip(ends, leaf_part.tolist(), strict=True):
+        part_items[part].append("[" + ",".join(tokens[start:end]) + "]")
+        start = end
+    geom_items: list[list[str]] = [[] for _ in range(n)]
+    for items, poly, g in zip(part_items, is_poly.tolist(), part_geom.tolist(), strict=True):
+        geom_items[g].append("[" + ",".join(items) + "]" if poly else items[0])
+    out = []
+    for items, t in zip(geom_items, type_ids.tolist(), strict=True):
+        # multi-part types wrap their parts; single types are their only part
+        out.append("[" + ",".join(items) + "]" if t in (4, 5, 6) or not items else items[0])
+    return types, "[" + ",".join(out) + "]"
+
+
+def _encode_column(values: list[str]) -> list[str] | dict[str, list]:
+    """Popup/tooltip strings as a plain list, or as distinct values plus indices if smaller.
+
+    ``{"v": [distinct...], "i": [index per feature]}`` pays off for coded columns (land-use
+    codes, verdicts, township names) where a few values repeat thousands of times.
+    """
+    table: dict[str, int] = {}
+    index = [table.setdefault(v, len(table)) for v in values]
+    if len(table) == len(values):
+        return values
+    # bytes in the JSON text: quotes and a comma per string, a comma per index
+    plain = sum(len(v.encode()) + 3 for v in values)
+    coded = sum(len(v.encode()) + 3 for v in table) + sum(len(str(i)) + 1 for i in index) + 12
+    return {"v": list(table), "i": index} if coded < plain else values
+
+
 def _fmt(value: Any) -> str:
     """Format one attribute value for display and escape it."""
     if value is None or value is pd.NaT:
@@ -708,10 +788,37 @@ class _GeoLayer(MacroElement):
         (function () {
             var d = {{ this.data }};
             var T = {{ this.types }};
+            // decode the compact layer (see _encode_geometries / _encode_column in base.py)
+            var q = d.q, x = 0, y = 0;
+            function pos(a, k) { x += a[k]; y += a[k + 1]; return [x / q, y / q]; }
+            function line(a, close) {
+                var out = new Array(a.length / 2);
+                for (var k = 0; k < a.length; k += 2) { out[k / 2] = pos(a, k); }
+                if (close && out.length) { out.push(out[0].slice()); }
+                return out;
+            }
+            function ring(a) { return line(a, true); }
+            function path(a) { return line(a, false); }
+            function point(a) { return pos(a, 0); }
+            function polygon(r) { return r.map(ring); }
+            function coordinates(t, c) {
+                if (t === "0") { return point(c); }
+                if (t === "1" || t === "2") { return path(c); }
+                if (t === "3") { return polygon(c); }
+                if (t === "4") { return c.map(point); }
+                if (t === "5") { return c.map(path); }
+                return c.map(polygon);
+            }
+            function column(c) {
+                return c && !Array.isArray(c) ? c.i.map(function (k) { return c.v[k]; }) : c;
+            }
+            var p = d.p ? d.p.map(column) : null;
+            var h = typeof d.h === "number" ? p[d.h] : column(d.h);
             var feats = new Array(d.c.length);
             for (var i = 0; i < d.c.length; i++) {
+                var t = d.t.length === 1 ? d.t : d.t.charAt(i);
                 feats[i] = {type: "Feature", properties: {i: i},
-                            geometry: {type: T[d.t.charAt(i)], coordinates: d.c[i]}};
+                            geometry: {type: T[t], coordinates: coordinates(t, d.c[i])}};
             }
             var styleOf = function (f) { return d.st[d.s ? d.s[f.properties.i] : 0]; };
             var g = L.geoJSON(feats, {
@@ -720,19 +827,19 @@ class _GeoLayer(MacroElement):
                     return L.circleMarker(ll, Object.assign({radius: 5}, styleOf(f)));
                 }
             });
-            if (d.p) {
+            if (p) {
                 // every piece below was HTML-escaped in Python; only tags are added here
                 g.bindPopup(function (layer) {
-                    var v = d.p[layer.feature.properties.i];
-                    var h = '<div class="ecogis-popup"><div class="ecogis-popup-title">' + d.title + '</div><table>';
+                    var i = layer.feature.properties.i;
+                    var s = '<div class="ecogis-popup"><div class="ecogis-popup-title">' + d.title + '</div><table>';
                     for (var k = 0; k < d.pl.length; k++) {
-                        h += '<tr><th>' + d.pl[k] + '</th><td>' + v[k] + '</td></tr>';
+                        s += '<tr><th>' + d.pl[k] + '</th><td>' + p[k][i] + '</td></tr>';
                     }
-                    return h + '</table></div>';
+                    return s + '</table></div>';
                 }, {maxWidth: 400});
             }
-            if (d.h) {
-                g.bindTooltip(function (layer) { return d.h[layer.feature.properties.i]; }, {sticky: true});
+            if (h) {
+                g.bindTooltip(function (layer) { return h[layer.feature.properties.i]; }, {sticky: true});
             }
             g.addTo({{ this._parent.get_name() }});
             window.ecogisLayers = window.ecogisLayers || {};
