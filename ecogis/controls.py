@@ -51,7 +51,6 @@ from pyproj import CRS
 
 from .errors import CRSError, LayerError
 from .geometry import feature_ids, repair_geometries
-from .overlay import difference_each, intersect_pairs, self_overlaps
 from .units import m2_to_mu
 
 __all__ = [
@@ -292,8 +291,8 @@ def _split_overlaps(pairs: GeoDataFrame, min_area_m2: float) -> tuple[pd.DataFra
 class _Townships:
     """Township geometries and names, and the split of overlaps along their boundaries."""
 
-    def __init__(self, townships: GeoDataFrame | None, field_name: str | None, workers):
-        self.workers = workers
+    def __init__(self, townships: GeoDataFrame | None, field_name: str | None, engine):
+        self.engine = engine
         self.gdf = None
         self.names = np.zeros(0, dtype=object)
         if townships is None:
@@ -337,7 +336,7 @@ class _Townships:
             out["township"] = ""
             return out
         geo = GeoDataFrame(geometry=GeoSeries(frame["geometry"].to_numpy(), crs=crs))
-        pieces = intersect_pairs(geo, self.gdf, workers=self.workers)
+        pieces = self.engine.intersect_pairs(geo, self.gdf)
         li = pieces["idx_left"].to_numpy()
         area = frame["area_m2"].to_numpy(dtype=float)
         covered = np.bincount(li, weights=pieces["area_m2"].to_numpy(), minlength=len(frame))
@@ -350,7 +349,7 @@ class _Townships:
         # account for the whole area (rare: the admin layer should cover the county)
         short = np.flatnonzero(area - covered > _REST_TOL * np.maximum(area, 1.0))
         if len(short):
-            rest = difference_each(geo.iloc[short], self.gdf, workers=self.workers)
+            rest = self.engine.difference_each(geo.iloc[short], self.gdf)
             rest_geoms = np.asarray(rest.array, dtype=object)
             rest_area = shapely.area(rest_geoms)
             ok = rest_area > _REST_TOL * np.maximum(area[short], 1.0)
@@ -423,6 +422,7 @@ def check_controls(
     id_fields: Mapping[str, str | None] | None = None,
     invalid: Mapping[str, GeoDataFrame] | None = None,
     workers: int | None = None,
+    engine=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ControlReport:
     """Find and measure the overlaps between and inside the control-line layers.
@@ -451,7 +451,10 @@ def check_controls(
         repaired or reprojected on reading. Their geometries are reprojected to the working
         CRS for the report, but validity and reasons are judged as stored.
     workers : int, optional
-        Threads for the overlay engine; ``None`` uses every core.
+        Threads for the local overlay engine; ``None`` uses every core.
+    engine : ecogis.engine_dask.Engine, optional
+        Overlay engine (``get_engine("dask", ...)`` for league-size data); default the local
+        engine with ``workers`` threads. Both give the same results.
     progress : callable, optional
         Called as ``progress(done, total)`` as the work advances.
 
@@ -481,6 +484,10 @@ def check_controls(
     names = list(layers)
     if not names:
         raise ValueError("check_controls needs at least one control-line layer")
+    if engine is None:
+        from .engine_dask import get_engine
+
+        engine = get_engine("local", workers=workers)
     if not min_area_m2 >= 0:
         raise ValueError(f"min_area_m2 must be >= 0 m², got {min_area_m2!r}")
     labels = dict(labels or {})
@@ -524,7 +531,7 @@ def check_controls(
         ids_a, ga = prepared[a]
         ids_b, gb = prepared[b]
         ga.attrs["name"], gb.attrs["name"] = a, b
-        res = intersect_pairs(ga, gb, workers=workers, progress=report)
+        res = engine.intersect_pairs(ga, gb, progress=report)
         res = res.rename(columns={"idx_left": "idx_a", "idx_right": "idx_b"})
         conf, sliv = _split_overlaps(res, min_area_m2)
         for df, bucket in ((conf, conflict_parts), (sliv, sliver_parts)):
@@ -539,7 +546,7 @@ def check_controls(
     for n in names:
         ids, g = prepared[n]
         g.attrs["name"] = n
-        res = self_overlaps(g, workers=workers)
+        res = engine.self_overlaps(g)
         big, small = _split_overlaps(res, min_area_m2)
         for df in (big, small):
             df["id_a"] = ids[df["idx_a"].to_numpy()]
@@ -575,7 +582,7 @@ def check_controls(
     slivers = cat(sliver_parts)
     selfs = cat(self_parts)
 
-    towns = _Townships(townships, township_field, workers)
+    towns = _Townships(townships, township_field, engine)
     conflicts = towns.split(conflicts, crs)
     slivers = towns.split(slivers, crs)
     selfs = towns.split(selfs, crs)

@@ -59,7 +59,6 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
 from .errors import CRSError, EcogisWarning, LayerError, RuleError
-from .overlay import difference_each, overlap_area
 from .units import m2_to_mu
 
 if TYPE_CHECKING:
@@ -123,6 +122,8 @@ class CheckContext:
         Overlaps at or below this area are drawing noise, not overlaps.
     progress : callable or None
         ``progress(n)`` after ``n`` more sites are done.
+    engine : ecogis.engine_dask.Engine
+        The overlay engine (local threads or dask partitions).
     """
 
     sites: GeoDataFrame
@@ -134,6 +135,7 @@ class CheckContext:
     prefix: str
     min_overlap_m2: float = 0.0
     progress: Callable[[int], None] | None = None
+    engine: Any = None
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -269,7 +271,7 @@ def _overlap(ctx: CheckContext, buffer_m: float) -> tuple[np.ndarray, GeoDataFra
     zones = _zones(ctx, buffer_m)
     if len(zones) == 0:
         return np.zeros(len(ctx.sites)), zones
-    return overlap_area(ctx.sites, zones), zones
+    return ctx.engine.overlap_area(ctx.sites, zones), zones
 
 
 def _overlap_columns(ctx: CheckContext, overlap: np.ndarray) -> dict[str, np.ndarray]:
@@ -802,6 +804,7 @@ def screen_sites(
     labels: Mapping[str, str] | None = None,
     id_field: str | None = None,
     min_overlap_m2: float = 0.0,
+    engine=None,
     progress: Callable[[int], None] | None = None,
 ) -> ScreenResult:
     """Screen candidate sites against a rule set.
@@ -825,6 +828,9 @@ def screen_sites(
     min_overlap_m2 : float, default 0
         Overlaps at or below this area are ignored (drawing noise, e.g. the config's
         ``sliver_m2``); they are still reported and cut from the eligible rest.
+    engine : ecogis.engine_dask.Engine, optional
+        Overlay engine; default the local one (``get_engine("dask", ...)`` for league-size
+        data gives the same results).
     progress : callable, optional
         Called as ``progress(n)`` when ``n`` more site-checks are done; the total is
         ``len(sites) * (len(ruleset.checks) + 1)``.
@@ -857,6 +863,10 @@ def screen_sites(
 
     n = len(sites)
     ids = site_ids(sites, id_field)
+    if engine is None:
+        from .engine_dask import get_engine
+
+        engine = get_engine("local")
     geoms = GeoDataFrame(geometry=sites.geometry.values, crs=sites.crs)
     area = shapely.area(np.asarray(geoms.geometry.values, dtype=object))
 
@@ -878,6 +888,7 @@ def screen_sites(
             prefix=prefix,
             min_overlap_m2=min_overlap_m2,
             progress=progress,
+            engine=engine,
         )
         res = CHECKS[check.rule](ctx)
         st = np.array([_RANK[s] for s in res.status], dtype=np.int8)
@@ -893,7 +904,7 @@ def screen_sites(
         zones = GeoDataFrame(
             geometry=pd.concat(exclusions, ignore_index=True).values, crs=sites.crs
         )
-        rest = difference_each(geoms, zones)
+        rest = engine.difference_each(geoms, zones)
     else:
         rest = geoms.geometry
     rest_geoms = np.asarray(rest.values, dtype=object)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from .options import config_option, echo, output_option, overwrite_option, progress
+from .options import (
+    config_option,
+    echo,
+    engine_options,
+    make_engine,
+    output_target,
+    overwrite_option,
+    progress,
+)
 
 #: exit status when --fail-on-conflict is given and conflicts were found
 EXIT_CONFLICT = 3
@@ -29,9 +37,13 @@ Exit status:
   1  any other failure"""
 )
 @config_option
-@output_option(
+@click.option(
+    "-o",
+    "--output",
+    callback=output_target,
     help="GeoPackage to write with layers conflicts, slivers, self_overlaps and invalid "
-    "(empty layers too). Default: write nothing."
+    "(empty layers too), or a PostGIS database (postgresql://user@host/db: four tables in one "
+    "transaction). Default: write nothing.",
 )
 @click.option(
     "--summary",
@@ -52,8 +64,19 @@ Exit status:
     is_flag=True,
     help=f"Exit with status {EXIT_CONFLICT} when any conflict is found (for scripts and CI).",
 )
+@engine_options
 @overwrite_option
-def controls(config_path, output, summary_path, min_area_m2, fail_on_conflict, overwrite):
+def controls(
+    config_path,
+    output,
+    summary_path,
+    min_area_m2,
+    fail_on_conflict,
+    engine,
+    scheduler,
+    partitions,
+    overwrite,
+):
     """Check that the three control lines do not overlap (三区三线 不交叉不重叠不冲突).
 
     Every pair of the config's control_lines (生态保护红线, 永久基本农田, 城镇开发边界) is
@@ -79,10 +102,11 @@ def controls(config_path, output, summary_path, min_area_m2, fail_on_conflict, o
             "e.g. control_lines: [redline, farmland, urban]",
             path=str(cfg.path),
         )
+    eng = make_engine(engine, scheduler, partitions)
     _check_output(output, (".gpkg",), overwrite, "-o/--output")
     _check_output(summary_path, (".csv", ".xlsx"), overwrite, "--summary")
     if (
-        output is not None
+        isinstance(output, Path)
         and summary_path is not None
         and output.resolve() == summary_path.resolve()
     ):
@@ -132,6 +156,7 @@ def controls(config_path, output, summary_path, min_area_m2, fail_on_conflict, o
             labels=labels,
             id_fields={n: cfg.layers[n].id_field for n in cfg.control_lines},
             invalid=stored,
+            engine=eng,
             progress=advance,
         )
         advance(1, 1)
@@ -168,7 +193,7 @@ def _check_output(path: Path | None, suffixes: tuple[str, ...], overwrite: bool,
     """Refuse a bad or existing output before the (possibly long) run, not after it."""
     from ..errors import LayerError
 
-    if path is None:
+    if path is None or isinstance(path, str):  # None, or a database URI
         return
     if path.suffix.lower() not in suffixes:
         raise click.BadParameter(

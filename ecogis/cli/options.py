@@ -16,6 +16,9 @@ __all__ = [
     "echo",
     "progress",
     "load_config_or_fail",
+    "engine_options",
+    "make_engine",
+    "output_target",
 ]
 
 config_option = click.option(
@@ -66,3 +69,49 @@ def load_config_or_fail(config_path: Path, *, check_files: bool = True):
     from ..config import load_config
 
     return load_config(config_path, check_files=check_files)
+
+
+def engine_options(f):
+    """--engine local|dask, --scheduler, --partitions (controls, screen)."""
+    f = click.option(
+        "--partitions",
+        type=click.IntRange(min=1),
+        default=None,
+        help="dask only: spatial partitions (default: one per 50 000 features).",
+    )(f)
+    f = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="dask only: threads (default), processes, synchronous, or a dask.distributed "
+        "scheduler such as tcp://10.0.0.5:8786.",
+    )(f)
+    f = click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="Overlay engine: local threads (a county), or dask partitions (a league or region; "
+        "same results).",
+    )(f)
+    return f
+
+
+def make_engine(engine: str, scheduler: str | None, partitions: int | None):
+    """The overlay engine chosen with :func:`engine_options`."""
+    if engine == "local" and (scheduler or partitions):
+        raise click.UsageError("--scheduler and --partitions need --engine dask")
+    from ..engine_dask import get_engine
+
+    if engine == "dask":
+        return get_engine("dask", scheduler=scheduler, partitions=partitions)
+    return get_engine("local")
+
+
+def output_target(ctx, param, value):
+    """Click callback: keep ``postgresql://`` outputs as text, make paths :class:`Path`."""
+    if value is None:
+        return None
+    from ..config import is_database_uri
+
+    return value if is_database_uri(value) else Path(value)

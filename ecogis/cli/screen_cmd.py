@@ -11,7 +11,16 @@ from pathlib import Path
 
 import click
 
-from .options import config_option, echo, overwrite_option, progress, verbosity
+from .options import (
+    config_option,
+    echo,
+    engine_options,
+    make_engine,
+    output_target,
+    overwrite_option,
+    progress,
+    verbosity,
+)
 
 # non-pass sites listed in the printed summary without -v (the output files list them all)
 _SHOW_SITES = 50
@@ -31,8 +40,9 @@ _ROUND = {"_m2": 2, "_mu": 2, "_share": 4, "_deg": 2, "_distance_m": 2, "_share_
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="GeoPackage with layers 'sites' (verdict columns) and 'eligible'.",
+    callback=output_target,
+    help="GeoPackage with layers 'sites' (verdict columns) and 'eligible', or a PostGIS "
+    "database (postgresql://user@host/db: both tables in one transaction).",
 )
 @click.option(
     "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="CSV table."
@@ -48,9 +58,21 @@ _ROUND = {"_m2": 2, "_mu": 2, "_share": 4, "_deg": 2, "_distance_m": 2, "_share_
     "--sites-crs",
     help="CRS of SITES when the file carries none (no .prj), e.g. EPSG:4526. Never guessed.",
 )
+@engine_options
 @overwrite_option
 def screen(
-    sites, config_path, ruleset, output, csv_path, xlsx_path, id_field, sites_crs, overwrite
+    sites,
+    config_path,
+    ruleset,
+    output,
+    csv_path,
+    xlsx_path,
+    id_field,
+    sites_crs,
+    engine,
+    scheduler,
+    partitions,
+    overwrite,
 ):
     """Screen candidate sites against a rule set: a verdict, reasons and the eligible rest.
 
@@ -79,6 +101,11 @@ def screen(
     from ..io.vector import read_layer
     from ..screening import screen_sites
 
+    eng = make_engine(engine, scheduler, partitions)
+    # a PostGIS output is written in its own transaction at the end, not staged as a file
+    db_output = output if isinstance(output, str) else None
+    if db_output is not None:
+        output = None
     outputs = {"gpkg": output, "csv": csv_path, "xlsx": xlsx_path}
     for kind, path in outputs.items():
         if path is not None and path.suffix.lower() != f".{kind}":
@@ -120,6 +147,7 @@ def screen(
                 labels=labels,
                 id_field=id_field,
                 min_overlap_m2=cfg.sliver_m2,
+                engine=eng,
                 progress=update,
             )
 
@@ -143,6 +171,13 @@ def screen(
             )
             written.append(str(xlsx_path))
 
+    if db_output is not None:
+        from ..io.vector import write_layers
+
+        write_layers(
+            {"sites": result.sites, "eligible": result.eligible}, db_output, overwrite=overwrite
+        )
+        written.append(f"{db_output} (tables sites, eligible)")
     _summary(result, rs, work, written)
 
 
