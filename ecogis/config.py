@@ -68,6 +68,8 @@ TARGET_KEYS = (
 )
 ON_INVALID = ("fix", "warn", "raise")
 
+# user:password@ or password= in a connection URI
+_PASSWORD_RE = re.compile(r"://[^/@:?#]*:[^/@?#]*@|[?&]password=", re.IGNORECASE)
 _URI_RE = re.compile(r"^(postgresql|postgres|pg)(\+\w+)?://", re.IGNORECASE)
 
 
@@ -386,6 +388,13 @@ def parse_config(
             continue
         sublayer = spec.get("layer", sublayer)
         if is_database_uri(src):
+            if _PASSWORD_RE.search(src):
+                v.error(
+                    f"{key}.path",
+                    "the URI holds a password; never commit one — use PGPASSWORD, ~/.pgpass "
+                    "or a service file (postgresql:///?service=NAME)",
+                )
+                continue
             full = src
         else:
             full = str((base_dir / os.path.expanduser(src)).resolve())
@@ -465,6 +474,9 @@ def parse_config(
         )
 
     registry = top.get("registry")
+    if registry is not None and _PASSWORD_RE.search(registry):
+        v.error("registry", "the URI holds a password; use PGPASSWORD, ~/.pgpass or a service file")
+        registry = None
     if registry is not None and not is_database_uri(registry):
         registry = str((base_dir / os.path.expanduser(registry)).resolve())
 

@@ -175,3 +175,21 @@ def test_layer_path_with_layer_option_and_postgis_uri(tmp_path, gk_squares):
     assert c.layers["redline"].layer == "stbhhx"
     assert Path(c.layers["redline"].path).name == "x.gpkg"
     assert c.layers["shared"].path.startswith("postgresql://")
+
+
+def test_password_in_a_database_uri_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"layers.shared.path: the URI holds a password") as err:
+        parse_config(
+            {
+                "layers": {
+                    "shared": {
+                        "path": "postgresql://planner:s3cret@db/plan?table=a",
+                        "role": "control",
+                    }
+                }
+            },
+            base_dir=tmp_path,
+        )
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(ConfigError, match="registry: the URI holds a password"):
+        parse_config({"registry": "postgresql://u@db/x?password=abc"}, base_dir=tmp_path)

@@ -145,7 +145,12 @@ def read_layer(
             gdf = _read_csv(src, encoding=encoding)
         else:
             gdf = _read_ogr(src, layer=layer, encoding=encoding)
-    label = name or (f"{Path(str(src)).name}|layer={layer}" if layer else Path(str(src)).name)
+    if name:
+        label = name
+    elif is_database_uri(path_str):
+        label = gdf.attrs.get("name") or path_str
+    else:
+        label = f"{Path(str(src)).name}|layer={layer}" if layer else Path(str(src)).name
 
     if gdf.crs is None and crs is not None:
         gdf = gdf.set_crs(parse_crs(crs, key=f"{label}: crs"))
