@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import LayerError
+from ..errors import EcogisError, LayerError
 
 __all__ = ["atomic_path", "atomic_paths", "SIDECARS"]
 
@@ -25,6 +26,8 @@ def _check_target(path: Path, overwrite: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise LayerError(f"{path}: output folder {parent} does not exist")
+    if not parent.is_dir():
+        raise LayerError(f"{path}: {parent} is a file, not a folder")
     if not os.access(parent, os.W_OK):
         raise LayerError(f"{path}: output folder {parent} is not writable")
 
@@ -39,7 +42,10 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     path = Path(path)
     _check_target(path, overwrite)
     # keep the real suffix last: GDAL checks it (a GeoPackage must end in .gpkg)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=path.suffix, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:  # root passes os.access, yet a read-only mount still refuses
+        raise _unwritable(path, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # writers such as GDAL want to create the file themselves
@@ -47,9 +53,11 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
         yield tmp_path
         _fsync(tmp_path)
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
+        if _is_write_failure(exc):
+            raise _write_failed(path, exc) from exc
         raise
 
 
@@ -63,7 +71,10 @@ def atomic_paths(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
     """
     path = Path(path)
     _check_target(path, overwrite)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent))
+    try:
+        tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
     try:
         tmp_path = tmpdir / path.name
         yield tmp_path
@@ -79,8 +90,36 @@ def atomic_paths(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
                 old.unlink()
         for f in produced:
             os.replace(f, path.parent / f.name)
+    except OSError as exc:
+        if _is_write_failure(exc):
+            raise _write_failed(path, exc) from exc
+        raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+#: errors of the file system, not of the data: disk full, file size limit, read-only, denied
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    return (
+        isinstance(exc, OSError) and not isinstance(exc, EcogisError) and exc.errno in _WRITE_ERRNOS
+    )
+
+
+def _unwritable(path: Path, exc: OSError) -> LayerError:
+    return LayerError(
+        f"{path}: output folder {path.parent} is not writable ({exc.strerror or exc})"
+    )
+
+
+def _write_failed(path: Path, exc: OSError) -> EcogisError:
+    # not the user's input (exit status 1), but named and explained
+    return EcogisError(
+        f"{path}: writing failed: {exc.strerror or exc} (disk full or file size limit?); "
+        "nothing was replaced, an existing file is unchanged"
+    )
 
 
 def _fsync(path: Path) -> None:

@@ -316,6 +316,31 @@ def _prepare_for_write(gdf, driver: str, path: Path):
     return gdf
 
 
+def _verify_written(tmp: Path, expected: int, path: Path) -> None:
+    """Read back a GeoJSON / Shapefile: GDAL's writers for them ignore failed writes.
+
+    With the disk full (or a file-size limit) they leave a truncated file and report success;
+    renamed over the target, that would silently replace good data with a broken file.
+    """
+    import pyogrio
+
+    from ..errors import EcogisError
+
+    try:
+        if tmp.suffix.lower() == ".shp":
+            _check_shp_length(tmp)
+        count = pyogrio.read_info(tmp, force_feature_count=True)["features"]
+    except Exception as exc:
+        count, why = None, _gdal_message(exc)
+    else:
+        why = f"{count} of {expected} features readable"
+    if count != expected:
+        raise EcogisError(
+            f"{path}: writing failed: the file written is incomplete ({why}; disk full or "
+            "file size limit?); nothing was replaced, an existing file is unchanged"
+        )
+
+
 def _truncate_utf8(text: str, limit: int) -> str:
     out = ""
     for ch in text:
@@ -386,7 +411,8 @@ def write_layers(
     with ctx(path, overwrite=overwrite) as tmp:
         for lname, gdf in layers.items():
             gdf = _prepare_for_write(gdf, driver, path)
-            kwargs = {"layer": lname} if driver == "GPKG" else {}
+            # GeoJSON takes its "name" from the layer: the temporary file's name must not leak
+            kwargs = {"layer": lname} if driver in ("GPKG", "GeoJSON") else {}
             if driver == "ESRI Shapefile":
                 kwargs["encoding"] = encoding
             if geometry_types and geometry_types.get(lname):
@@ -406,6 +432,8 @@ def write_layers(
                 raise LayerError(
                     f"{path}: cannot write layer {lname!r}: {_gdal_message(exc)}"
                 ) from None
+            if driver != "GPKG":
+                _verify_written(tmp, len(gdf), path)
         if driver == "ESRI Shapefile":
             tmp.with_suffix(".cpg").write_text(encoding, encoding="ascii")
     return path
