@@ -9,16 +9,19 @@ Both maps show the same synthetic land-use patches (``_synthetic.patch_tiling``:
 tiling of a 60 km county, 8 vertices per patch, plus the dozen attribute columns a real
 layer carries) with the same popup (BSM, DLBM, area in mu) and a hover tooltip:
 
-* **ecogis**: ``new_map`` + ``add_polygons`` (simplified for display, coordinates rounded,
-  only the popup columns shipped, canvas renderer past 2 000 features, Leaflet inlined);
+* **ecogis**: ``new_map`` + ``add_polygons`` (simplified for display, coordinates as
+  delta-coded integers of 1e-6 degree, the tooltip a pointer to the popup's BSM column, coded
+  columns shipped once per distinct value, only the popup columns shipped, canvas renderer
+  past 2 000 features, Leaflet inlined);
 * **folium**: ``folium.Map`` + ``folium.GeoJson(gdf, popup=GeoJsonPopup, tooltip=...)`` as
   one would write it by hand (SVG renderer, every column in the GeoJSON, assets from CDNs).
 
 Measured in headless Chromium (Debian ``/usr/bin/chromium``), median of ``--repeat`` fresh
 page loads each:
 
-* file size (the issue's budget: 20 000 polygons under 5 MB; these patches have 8 vertices,
-  the unit test's squares 4, so this is the harder case);
+* file size (the issue's budget: 20 000 polygons under 5 MB; the unit test
+  ``test_twenty_thousand_polygons_under_5_mb`` checks it with 10-vertex patches and four
+  popup fields);
 * ``load``: navigation start to the end of the ``load`` event;
 * ``first render``: navigation start to the first animation frame after every polygon was
   drawn (ecogis: ``window.ecogisReady``; folium: one ``path.leaflet-interactive`` per polygon),
