@@ -193,6 +193,16 @@ class PgRegistry:
                                     sql.Identifier(schema, t), sql.Identifier(bak)
                                 )
                             )
+                        # the log's trigger function goes along with the log
+                        fn = sql.Identifier(schema, "events_append_only")
+                        if conn.execute(
+                            "SELECT to_regprocedure(%s)", (fn.as_string(conn) + "()",)
+                        ).fetchone()[0]:
+                            conn.execute(
+                                sql.SQL("ALTER FUNCTION {}() SET SCHEMA {}").format(
+                                    fn, sql.Identifier(bak)
+                                )
+                            )
                     _create_tables(conn, schema, srid)
                     at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
                     for ot, gdf in ((OBJECT_TYPES["pit"], pits), (OBJECT_TYPES["plot"], plots)):
