@@ -391,12 +391,18 @@ N = 40  # rounds per process
 # plan (an import: exclusive lock), so row locks and the registry lock interleave.
 WORKER = textwrap.dedent(
     """
-    import sys
+    import sys, time
+    from pathlib import Path
     from ecogis.registry_pg import PgRegistry
     from ecogis.restoration import Change
 
-    uri, schema, me, own_pit, own_plot, n = sys.argv[1:7]
+    uri, schema, me, own_pit, own_plot, n, folder = sys.argv[1:8]
     reg = PgRegistry(uri, schema=schema, timeout=120)
+    # start together: imports take longer than the updates, so without this start line one
+    # worker could finish before the other began
+    Path(folder, "ready-" + me).touch()
+    while not Path(folder, "go").exists():
+        time.sleep(0.01)
     for i in range(1, int(n) + 1):
         reg.update("pit", own_pit, {"treated_m2": float(i)}, by=me, date="2022-06-01")
         reg.update("plot", own_plot, {"completed_mu": float(i)}, by=me, date="2022-06-01")
@@ -448,12 +454,28 @@ def test_two_processes_lose_no_update(pg_uri, pg_schema, tmp_path):
         with open(log, "wb") as out:
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, str(script), pg_uri, pg_schema, me, pit, plot, str(N)],
+                    [
+                        sys.executable,
+                        str(script),
+                        pg_uri,
+                        pg_schema,
+                        me,
+                        pit,
+                        plot,
+                        str(N),
+                        str(tmp_path),
+                    ],
                     env=env,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )  # fmt: skip
             )
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-w{k}").exists() for k in (1, 2)):
+        assert all(p.poll() is None for p in procs), [log.read_text() for log in logs]
+        assert time.monotonic() < deadline, "workers never got ready"
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
     for p, log in zip(procs, logs, strict=True):
         assert p.wait(timeout=600) == 0, log.read_text()
 
@@ -475,6 +497,33 @@ def test_two_processes_lose_no_update(pg_uri, pg_schema, tmp_path):
     assert pits.at["SHARED", "method"] == shared.sort_values("id")["new"].iloc[-1]
     names = updates[updates["field"] == "name"].sort_values("id")
     assert len(names) == 2 * renames and pits.at["SHARED", "name"] == names["new"].iloc[-1]
+
+
+@pytest.mark.slow
+def test_two_cli_processes_on_the_same_pit(pg_uri, pg_schema):
+    """Two `ecogis pits update --registry URI` on one pit started together: both land."""
+    make_shared(pg_uri, pg_schema)
+    uri = with_schema(pg_uri, pg_schema)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    cmds = [
+        ["pits", "update", "SHARED", "--treated-m2", "5000", "--date", "2022-07-01", "--by", "甲"],
+        ["pits", "update", "SHARED", "--set", "name=东坑", "--date", "2022-07-02", "--by", "乙"],
+    ]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ecogis", *c, "--registry", uri],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for c in cmds
+    ]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    reg = PgRegistry(uri)
+    pits = reg.load_pits(geometry=False)
+    assert pits.at["SHARED", "treated_m2"] == 5000 and pits.at["SHARED", "name"] == "东坑"
+    ev = reg.events("SHARED")
+    assert set(ev.loc[ev["field"] != CREATED, "by"]) == {"甲", "乙"}
 
 
 # ------------------------------------------------------------------------- CLI, SIGKILL
