@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +23,17 @@ N = 60  # updates per process
 WORKER = textwrap.dedent(
     """
     import sys
+    import time
+    from pathlib import Path
     from ecogis.registry import GpkgRegistry
 
     path, me, own_pit, own_plot, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     reg = GpkgRegistry(path, timeout=120)
+    # start together (a start line): otherwise one worker may finish before the other starts
+    folder = Path(path).parent
+    (folder / ("ready-" + me)).touch()
+    while not (folder / "go").exists():
+        time.sleep(0.01)
     for i in range(1, n + 1):
         reg.update("pit", own_pit, {"treated_m2": float(i)}, by=me, date="2022-06-01")
         reg.update("plot", own_plot, {"completed_mu": float(i)}, by=me, date="2022-06-01")
@@ -99,6 +107,11 @@ def test_two_processes_lose_no_update(tmp_path):
                     stderr=subprocess.STDOUT,
                 )
             )
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-w{k}").exists() for k in (1, 2)):
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
     for p, log in zip(procs, logs, strict=True):
         assert p.wait(timeout=600) == 0, log.read_text()
 

@@ -47,7 +47,9 @@ class EcogisGroup(click.Group):
     """Click group with lazily loaded commands and one error handler."""
 
     def list_commands(self, ctx):
-        return sorted(n for n in set(COMMANDS) | set(self.commands) if self.get_command(ctx, n) is not None)
+        return sorted(
+            n for n in set(COMMANDS) | set(self.commands) if self.get_command(ctx, n) is not None
+        )
 
     def get_command(self, ctx, name):
         if name in self.commands:

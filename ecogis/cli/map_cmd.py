@@ -347,14 +347,15 @@ def _screen(cfg, rs, sites_gdf, layers, labels, id_field):
 
 def _restoration_objects(cfg):
     """Current pits and plots: from the registry if it exists, else the config's layers."""
+    from ..config import is_database_uri
     from ..errors import ConfigError
     from ..io.project import read_config_layer
     from ..restoration import normalize_objects
 
-    if cfg.registry and Path(cfg.registry).is_file():
-        from ..registry import GpkgRegistry
+    if cfg.registry and (is_database_uri(cfg.registry) or Path(cfg.registry).is_file()):
+        from ..registry import open_registry
 
-        pits, plots, _ = GpkgRegistry(cfg.registry).snapshot()
+        pits, plots, _ = open_registry(cfg.registry).snapshot()
         return pits, plots
     found = {}
     for role in ("pits", "plots"):
