@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from .registry_pg import PgRegistry
 
-__all__ = ["GpkgRegistry", "EVENT_COLUMNS", "open_registry"]
+__all__ = ["Registry", "GpkgRegistry", "EVENT_COLUMNS", "open_registry"]
 
 EVENT_COLUMNS = (
     "id",
@@ -98,7 +98,78 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-class GpkgRegistry:
+class Registry:
+    """What every registry store offers; :class:`GpkgRegistry` (GeoPackage) and
+    :class:`ecogis.registry_pg.PgRegistry` (PostGIS) implement the storage.
+
+    Subclasses provide ``load(otype, geometry=)``, ``snapshot``, ``find``, ``apply`` and the two
+    hooks ``_read_events(object_id, day, otype)`` and ``_write_plan(plan, by, note, lock)``.
+    """
+
+    def load(self, otype: str, *, geometry: bool = True) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError
+
+    def load_pits(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
+        """Current state of every pit, indexed by ``pit_id``."""
+        return self.load("pit", geometry=geometry)
+
+    def load_plots(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
+        """Current state of every plot, indexed by ``plot_id``."""
+        return self.load("plot", geometry=geometry)
+
+    def events(
+        self,
+        object_id: str | None = None,
+        until: Any = None,
+        *,
+        otype: str | None = None,
+    ) -> pd.DataFrame:
+        """The event log in recorded order, optionally for one object and/or up to a date.
+
+        ``until`` keeps events whose ``effective_date`` is on or before that day (baseline
+        ``*created*`` events, which have no effective date, are always kept).
+        """
+        day = None
+        if until is not None:
+            from .restoration import parse_date
+
+            day = parse_date(until, what="until").isoformat()
+        return self._read_events(object_id, day, object_type(otype).name if otype else None)
+
+    def update(
+        self,
+        otype: str,
+        object_id: str,
+        values: dict[str, Any],
+        *,
+        by: str,
+        note: str | None = None,
+        date: Any = None,
+        force: bool = False,
+        today: _dt.date | None = None,
+    ) -> list[Change]:
+        """Validate and write an update of one object, against its state under the write lock.
+
+        See :func:`ecogis.restoration.plan_update` for the rules. Returns the changes written.
+        """
+        ot = object_type(otype)
+        return self._write_plan(
+            lambda state: plan_update(
+                state(ot.name), ot.name, object_id, values, date=date, force=force, today=today
+            ),
+            by,
+            note,
+            lock={ot.name: {str(object_id)}},
+        )
+
+    def _read_events(self, object_id, day, otype) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError
+
+    def _write_plan(self, plan, by, note, *, lock) -> list[Change]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class GpkgRegistry(Registry):
     """Pits, plots and their event log in one GeoPackage.
 
     Parameters
@@ -255,14 +326,6 @@ class GpkgRegistry:
         with self._read() as con:
             return _load(con, object_type(otype), geometry=geometry)
 
-    def load_pits(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
-        """Current state of every pit, indexed by ``pit_id``."""
-        return self.load("pit", geometry=geometry)
-
-    def load_plots(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
-        """Current state of every plot, indexed by ``plot_id``."""
-        return self.load("plot", geometry=geometry)
-
     def snapshot(self, *, geometry: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``(pits, plots, events)`` read in one transaction (consistent with each other)."""
         with self._read() as con:
@@ -272,25 +335,9 @@ class GpkgRegistry:
                 _events(con, None, None, None),
             )
 
-    def events(
-        self,
-        object_id: str | None = None,
-        until: Any = None,
-        *,
-        otype: str | None = None,
-    ) -> pd.DataFrame:
-        """The event log in recorded order, optionally for one object and/or up to a date.
-
-        ``until`` keeps events whose ``effective_date`` is on or before that day (baseline
-        ``*created*`` events, which have no effective date, are always kept).
-        """
-        day = None
-        if until is not None:
-            from .restoration import parse_date
-
-            day = parse_date(until, what="until").isoformat()
+    def _read_events(self, object_id, day, otype) -> pd.DataFrame:
         with self._read() as con:
-            return _events(con, object_id, day, object_type(otype).name if otype else None)
+            return _events(con, object_id, day, otype)
 
     def find(self, object_id: str) -> str:
         """``pit`` or ``plot``: the type of the object with this id (RegistryError if none)."""
@@ -374,30 +421,9 @@ class GpkgRegistry:
                 raise
         return changes
 
-    def update(
-        self,
-        otype: str,
-        object_id: str,
-        values: dict[str, Any],
-        *,
-        by: str,
-        note: str | None = None,
-        date: Any = None,
-        force: bool = False,
-        today: _dt.date | None = None,
-    ) -> list[Change]:
-        """Validate and write an update of one object, against the state under the write lock.
-
-        See :func:`ecogis.restoration.plan_update` for the rules. Returns the changes written.
-        """
-        ot = object_type(otype)
-        return self.apply(
-            lambda state: plan_update(
-                state(ot.name), ot.name, object_id, values, date=date, force=force, today=today
-            ),
-            by,
-            note,
-        )
+    def _write_plan(self, plan, by, note, *, lock) -> list[Change]:
+        # SQLite locks the whole file (BEGIN IMMEDIATE): no finer lock to take
+        return self.apply(plan, by, note)
 
 
 # ------------------------------------------------------------------------ helpers

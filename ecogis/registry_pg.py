@@ -43,12 +43,12 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import DataSourceError, RegistryError
-from .registry import EVENT_COLUMNS, Plan, _batch, _pause_hook, _records
+from .registry import EVENT_COLUMNS, Plan, Registry, _batch, _pause_hook, _records
 from .restoration import (
     CREATED,
     OBJECT_TYPES,
@@ -58,7 +58,6 @@ from .restoration import (
     encode_value,
     normalize_objects,
     object_type,
-    plan_update,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +76,7 @@ _TABLES = ("pits", "plots", "events")
 _LOCK_CLASS = 0x45434F47
 
 
-class PgRegistry:
+class PgRegistry(Registry):
     """Pits, plots and their event log in a PostGIS schema.
 
     Parameters
@@ -267,14 +266,6 @@ class PgRegistry:
         with self._read() as conn:
             return _load(conn, self.schema, object_type(otype), geometry=geometry)
 
-    def load_pits(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
-        """Current state of every pit, indexed by ``pit_id``."""
-        return self.load("pit", geometry=geometry)
-
-    def load_plots(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
-        """Current state of every plot, indexed by ``plot_id``."""
-        return self.load("plot", geometry=geometry)
-
     def snapshot(self, *, geometry: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``(pits, plots, events)`` read in one transaction (consistent with each other)."""
         with self._read() as conn:
@@ -284,27 +275,9 @@ class PgRegistry:
                 _events(conn, self.schema, None, None, None),
             )
 
-    def events(
-        self,
-        object_id: str | None = None,
-        until: Any = None,
-        *,
-        otype: str | None = None,
-    ) -> pd.DataFrame:
-        """The event log in recorded order, optionally for one object and/or up to a date.
-
-        ``until`` keeps events whose ``effective_date`` is on or before that day (baseline
-        ``*created*`` events, which have no effective date, are always kept).
-        """
-        day = None
-        if until is not None:
-            from .restoration import parse_date
-
-            day = parse_date(until, what="until").isoformat()
+    def _read_events(self, object_id, day, otype) -> pd.DataFrame:
         with self._read() as conn:
-            return _events(
-                conn, self.schema, object_id, day, object_type(otype).name if otype else None
-            )
+            return _events(conn, self.schema, object_id, day, otype)
 
     def find(self, object_id: str) -> str:
         """``pit`` or ``plot``: the type of the object with this id (RegistryError if none)."""
@@ -368,32 +341,9 @@ class PgRegistry:
             rows.setdefault(object_type(ch.object_type).name, set()).add(str(ch.object_id))
         return self._write(changes, by, note, batch=batch, rows=rows)
 
-    def update(
-        self,
-        otype: str,
-        object_id: str,
-        values: dict[str, Any],
-        *,
-        by: str,
-        note: str | None = None,
-        date: Any = None,
-        force: bool = False,
-        today: _dt.date | None = None,
-    ) -> list[Change]:
-        """Validate and write an update of one object, against its state under a row lock.
-
-        See :func:`ecogis.restoration.plan_update` for the rules. Returns the changes written.
-        """
-        ot = object_type(otype)
-        return self._write(
-            lambda state: plan_update(
-                state(ot.name), ot.name, object_id, values, date=date, force=force, today=today
-            ),
-            by,
-            note,
-            batch=None,
-            rows={ot.name: {str(object_id)}},
-        )
+    def _write_plan(self, plan, by, note, *, lock) -> list[Change]:
+        # row locks on the objects the plan may touch; other objects stay free for other users
+        return self._write(plan, by, note, batch=None, rows=lock)
 
     def _write(
         self, changes: Plan, by: str, note: str | None, *, batch, rows: dict[str, set[str]] | None
