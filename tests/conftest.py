@@ -72,3 +72,17 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def pg_uri():
+    """URI of the test PostGIS database (``ECOGIS_TEST_POSTGIS``, set up by tests/run.sh).
+
+    Skipped with a message when it is not set, except under ``CI``, where that is a failure.
+    """
+    uri = os.environ.get("ECOGIS_TEST_POSTGIS")
+    if not uri:
+        if os.environ.get("CI"):
+            pytest.fail("ECOGIS_TEST_POSTGIS is not set in CI; tests/run.sh must start PostGIS")
+        pytest.skip("ECOGIS_TEST_POSTGIS not set (postgresql://user@/db?host=/var/run/postgresql)")
+    return uri

@@ -1,6 +1,5 @@
 """`--engine dask` gives the local engine's results; outputs can go to PostGIS."""
 
-import os
 import uuid
 
 import geopandas as gpd
@@ -78,12 +77,8 @@ def test_unreachable_scheduler_is_one_line_error(demo):
 
 
 @pytest.fixture
-def pg_schema_uri():
-    uri = os.environ.get("ECOGIS_TEST_POSTGIS")
-    if not uri:
-        if os.environ.get("CI"):
-            pytest.fail("ECOGIS_TEST_POSTGIS is not set in CI; tests/run.sh must start PostGIS")
-        pytest.skip("ECOGIS_TEST_POSTGIS not set")
+def pg_schema_uri(pg_uri):
+    uri = pg_uri
     from ecogis.io.postgis import connect
 
     schema = f"t_{uuid.uuid4().hex[:10]}"

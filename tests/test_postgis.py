@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 
@@ -26,16 +25,6 @@ from ecogis.io.vector import read_layer, write_layer, write_layers
 pytestmark = pytest.mark.postgis
 
 X0, Y0 = 500_000.0, 4_700_000.0  # EPSG:4547 (CGCS2000 GK CM 114E), Xilingol
-
-
-@pytest.fixture(scope="module")
-def pg_uri():
-    uri = os.environ.get("ECOGIS_TEST_POSTGIS")
-    if not uri:
-        if os.environ.get("CI"):
-            pytest.fail("ECOGIS_TEST_POSTGIS is not set in CI; tests/run.sh must start PostGIS")
-        pytest.skip("ECOGIS_TEST_POSTGIS not set (postgresql://user@/db?host=/var/run/postgresql)")
-    return uri
 
 
 @pytest.fixture

@@ -47,16 +47,6 @@ TODAY = dt.date(2023, 6, 30)
 # ------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def pg_uri():
-    uri = os.environ.get("ECOGIS_TEST_POSTGIS")
-    if not uri:
-        if os.environ.get("CI"):
-            pytest.fail("ECOGIS_TEST_POSTGIS is not set in CI; tests/run.sh must start PostGIS")
-        pytest.skip("ECOGIS_TEST_POSTGIS not set (postgresql://user@/db?host=/var/run/postgresql)")
-    return uri
-
-
 def sql(uri: str, query: str, args=()) -> list[tuple]:
     """Run one statement on its own connection (autocommit) and return the rows."""
     import psycopg
