@@ -294,9 +294,10 @@ def screening_map(
             id_field = id_field or role[0].id_field
         else:
             sites_gdf = read_layer(sites, geom_type="polygon", id_field=id_field)
-        result_sites, result_eligible, layers = _screen(
-            cfg, rs, sites_gdf, layers, labels, id_field
-        )
+        from .screen_cmd import run_screening
+
+        result, layers, _ = run_screening(cfg, rs, sites_gdf, id_field=id_field)
+        result_sites, result_eligible = result.sites, result.eligible
     return build_screening_map(
         result_sites,
         result_eligible,
@@ -311,38 +312,6 @@ def screening_map(
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
-
-
-def _screen(cfg, rs, sites_gdf, layers, labels, id_field):
-    import contextlib
-
-    from ..crs import to_working
-    from ..io.project import read_config_layer, resolve_working_crs
-    from ..io.raster import open_raster
-    from ..screening import screen_sites
-
-    context = dict(layers)
-    for spec in cfg.layers_with_role("boundary"):
-        context[spec.name] = read_config_layer(cfg, spec.name)
-    work = resolve_working_crs(cfg, {"__sites__": sites_gdf, **context})
-    sites_gdf = to_working(sites_gdf, work)
-    layers = {n: to_working(g, work) for n, g in layers.items()}
-    raster_names = list(dict.fromkeys(c.raster for c in rs.checks if c.raster))
-    with contextlib.ExitStack() as stack:
-        rasters = {
-            n: stack.enter_context(open_raster(cfg.layers[n].path, name=f"layers.{n}"))
-            for n in raster_names
-        }
-        result = screen_sites(
-            sites_gdf,
-            rs,
-            layers=layers,
-            rasters=rasters,
-            labels=labels,
-            id_field=id_field,
-            min_overlap_m2=cfg.sliver_m2,
-        )
-    return result.sites, result.eligible, layers
 
 
 def _restoration_objects(cfg):

@@ -96,10 +96,7 @@ def screen(
     """
     from ..config import load_config
     from ..errors import LayerError
-    from ..io.project import read_config_layer, resolve_working_crs
-    from ..io.raster import open_raster
     from ..io.vector import read_layer
-    from ..screening import screen_sites
 
     eng = make_engine(engine, scheduler, partitions)
     # a PostGIS output is written in its own transaction at the end, not staged as a file
@@ -119,37 +116,12 @@ def screen(
     cfg = load_config(config_path)
     rs = cfg.ruleset(ruleset)
     sites_gdf = read_layer(sites, geom_type="polygon", id_field=id_field, crs=sites_crs)
-    layer_names = list(dict.fromkeys(c.layer for c in rs.checks if c.layer))
-    layers = {n: read_config_layer(cfg, n) for n in layer_names}
-    context = dict(layers)
-    for spec in cfg.layers_with_role("boundary"):
-        context[spec.name] = read_config_layer(cfg, spec.name)
-    work = resolve_working_crs(cfg, {"__sites__": sites_gdf, **context})
-
-    from ..crs import to_working
-
-    sites_gdf = to_working(sites_gdf, work)
-    layers = {n: to_working(g, work) for n, g in layers.items()}
     labels = {n: spec.title for n, spec in cfg.layers.items()}
-    raster_names = list(dict.fromkeys(c.raster for c in rs.checks if c.raster))
-    with contextlib.ExitStack() as stack:
-        rasters = {
-            n: stack.enter_context(open_raster(cfg.layers[n].path, name=f"layers.{n}"))
-            for n in raster_names
-        }
-        total = len(sites_gdf) * (len(rs.checks) + 1)
-        with progress("screening", total) as update:
-            result = screen_sites(
-                sites_gdf,
-                rs,
-                layers=layers,
-                rasters=rasters,
-                labels=labels,
-                id_field=id_field,
-                min_overlap_m2=cfg.sliver_m2,
-                engine=eng,
-                progress=update,
-            )
+    total = len(sites_gdf) * (len(rs.checks) + 1)
+    with progress("screening", total) as update:
+        result, _, work = run_screening(
+            cfg, rs, sites_gdf, id_field=id_field, engine=eng, progress=update
+        )
 
     written = []
     with _staged([p for p in outputs.values() if p is not None], overwrite) as tmp:
@@ -269,3 +241,48 @@ def _staged(paths: list[Path], overwrite: bool) -> Iterator[dict[Path, Path]]:
     finally:
         for d in dirs.values():
             shutil.rmtree(d, ignore_errors=True)
+
+
+def run_screening(cfg, rs, sites_gdf, *, id_field=None, engine=None, progress=None):
+    """Read what rule set ``rs`` needs, bring everything into the working CRS, screen.
+
+    Shared by ``ecogis screen`` and ``ecogis map screening``. Control layers are read whole
+    (features outside the study area count where a buffer reaches a site); rasters are opened
+    for the run and closed after it.
+
+    Returns
+    -------
+    (ScreenResult, dict of layers in the working CRS, working CRS)
+    """
+    from ..crs import to_working
+    from ..io.project import read_config_layer, resolve_working_crs
+    from ..io.raster import open_raster
+    from ..screening import screen_sites
+
+    layer_names = list(dict.fromkeys(c.layer for c in rs.checks if c.layer))
+    layers = {n: read_config_layer(cfg, n) for n in layer_names}
+    context = dict(layers)
+    for spec in cfg.layers_with_role("boundary"):
+        context[spec.name] = read_config_layer(cfg, spec.name)
+    work = resolve_working_crs(cfg, {"__sites__": sites_gdf, **context})
+    sites_gdf = to_working(sites_gdf, work)
+    layers = {n: to_working(g, work) for n, g in layers.items()}
+    labels = {n: spec.title for n, spec in cfg.layers.items()}
+    raster_names = list(dict.fromkeys(c.raster for c in rs.checks if c.raster))
+    with contextlib.ExitStack() as stack:
+        rasters = {
+            n: stack.enter_context(open_raster(cfg.layers[n].path, name=f"layers.{n}"))
+            for n in raster_names
+        }
+        result = screen_sites(
+            sites_gdf,
+            rs,
+            layers=layers,
+            rasters=rasters,
+            labels=labels,
+            id_field=id_field,
+            min_overlap_m2=cfg.sliver_m2,
+            engine=engine,
+            progress=progress,
+        )
+    return result, layers, work
