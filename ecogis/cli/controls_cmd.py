@@ -91,17 +91,8 @@ def controls(
       self_overlaps  overlaps inside one layer (double-drawn farmland, duplicates)
       invalid        invalid or empty geometries as stored (repaired in memory for the check)
     """
-    from ..controls import check_controls
-    from ..errors import ConfigError
-    from ..io.project import read_config_layer, resolve_working_crs
 
     cfg = _load(config_path)
-    if not cfg.control_lines:
-        raise ConfigError(
-            "control_lines is empty; list the control-line layers, "
-            "e.g. control_lines: [redline, farmland, urban]",
-            path=str(cfg.path),
-        )
     eng = make_engine(engine, scheduler, partitions)
     _check_output(output, (".gpkg",), overwrite, "-o/--output")
     _check_output(summary_path, (".csv", ".xlsx"), overwrite, "--summary")
@@ -113,32 +104,6 @@ def controls(
         raise click.BadParameter("must differ from -o/--output", param_hint="--summary")
     threshold = cfg.sliver_m2 if min_area_m2 is None else float(min_area_m2)
 
-    # each control line is read once, as stored: its invalid geometries are reported from this
-    # copy, and check_controls repairs them in memory for the overlay
-    stored = {name: _read_stored(cfg, name) for name in cfg.control_lines}
-    around = dict(stored)
-    for spec in cfg.layers_with_role("boundary"):
-        around[spec.name] = read_config_layer(cfg, spec.name, raw=True)
-    work = resolve_working_crs(cfg, {n: g for n, g in around.items() if g.crs is not None})
-
-    from ..crs import to_working
-
-    layers = {name: to_working(gdf, work) for name, gdf in stored.items()}
-    admin = cfg.layers_with_role("admin")
-    townships, township_field = None, None
-    if admin:
-        townships = read_config_layer(cfg, admin[0].name, to_crs=work)
-        township_field = admin[0].name_field
-        if township_field and township_field not in townships.columns:
-            cols = ", ".join(c for c in townships.columns if c != townships.geometry.name)
-            raise ConfigError(
-                f"name_field {township_field!r} is not a column of {admin[0].source}; "
-                f"columns: {cols or '(none)'}",
-                key=f"layers.{admin[0].name}.name_field",
-                path=str(cfg.path),
-            )
-
-    labels = {n: cfg.layers[n].title for n in cfg.control_lines}
     with progress("Overlaying control lines", 1000) as update:
         shown = [0]
 
@@ -148,18 +113,11 @@ def controls(
                 update(permille - shown[0])
                 shown[0] = permille
 
-        report = check_controls(
-            layers,
-            townships=townships,
-            township_field=township_field,
-            min_area_m2=threshold,
-            labels=labels,
-            id_fields={n: cfg.layers[n].id_field for n in cfg.control_lines},
-            invalid=stored,
-            engine=eng,
-            progress=advance,
+        report, _, townships, _ = run_controls(
+            cfg, min_area_m2=threshold, engine=eng, progress=advance
         )
         advance(1, 1)
+    work = report.crs
 
     _print_summary(cfg, report, work, threshold, townships is not None)
 
@@ -264,3 +222,46 @@ def _by_layer(report, frame) -> str:
         return ""
     counts = frame["layer"].value_counts(sort=False)
     return " (" + ", ".join(f"{report.label(n)} {c}" for n, c in counts.items()) + ")"
+
+
+def run_controls(cfg, *, min_area_m2=None, engine=None, progress=None):
+    """Read the control lines and townships, bring them into the working CRS, check them.
+
+    Shared by ``ecogis controls`` and ``ecogis map controls``. Each control line is read once,
+    as stored: its invalid geometries are reported from that copy, and ``check_controls``
+    repairs them in memory for the overlay.
+
+    Returns
+    -------
+    (ControlReport, dict of layers in the working CRS, townships or None, township field)
+    """
+    from ..controls import check_controls
+    from ..crs import to_working
+    from ..errors import ConfigError
+    from ..io.project import read_config_layer, read_townships, resolve_working_crs
+
+    if not cfg.control_lines:
+        raise ConfigError(
+            "control_lines is empty; list the control-line layers, "
+            "e.g. control_lines: [redline, farmland, urban]",
+            path=str(cfg.path),
+        )
+    stored = {name: _read_stored(cfg, name) for name in cfg.control_lines}
+    around = dict(stored)
+    for spec in cfg.layers_with_role("boundary"):
+        around[spec.name] = read_config_layer(cfg, spec.name, raw=True)
+    work = resolve_working_crs(cfg, {n: g for n, g in around.items() if g.crs is not None})
+    layers = {name: to_working(gdf, work) for name, gdf in stored.items()}
+    townships, township_field = read_townships(cfg, work)
+    report = check_controls(
+        layers,
+        townships=townships,
+        township_field=township_field,
+        min_area_m2=cfg.sliver_m2 if min_area_m2 is None else min_area_m2,
+        labels={n: cfg.layers[n].title for n in cfg.control_lines},
+        id_fields={n: cfg.layers[n].id_field for n in cfg.control_lines},
+        invalid=stored,
+        engine=engine,
+        progress=progress,
+    )
+    return report, layers, townships, township_field

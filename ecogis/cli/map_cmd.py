@@ -170,37 +170,12 @@ def write_all_maps(
 
 def controls_map(cfg, **map_kwargs: Any):
     """Read the control lines (and townships), check them, and build the controls map."""
-    from ..controls import check_controls
-    from ..crs import to_working
-    from ..errors import ConfigError
-    from ..io.project import read_config_layer, resolve_working_crs
     from ..mapping.maps import build_controls_map, map_title
-    from .controls_cmd import _read_stored
+    from .controls_cmd import run_controls
 
-    if not cfg.control_lines:
-        raise ConfigError(
-            "control_lines is empty; list the control-line layers, "
-            "e.g. control_lines: [redline, farmland, urban]",
-            path=str(cfg.path),
-        )
-    stored = {name: _read_stored(cfg, name) for name in cfg.control_lines}
-    around = dict(stored)
-    for spec in cfg.layers_with_role("boundary"):
-        around[spec.name] = read_config_layer(cfg, spec.name, raw=True)
-    work = resolve_working_crs(cfg, {n: g for n, g in around.items() if g.crs is not None})
-    layers = {name: to_working(gdf, work) for name, gdf in stored.items()}
-    townships, township_field = _townships(cfg, work)
+    report, layers, townships, township_field = run_controls(cfg)
     labels = {n: cfg.layers[n].title for n in cfg.control_lines}
     id_fields = {n: cfg.layers[n].id_field for n in cfg.control_lines}
-    report = check_controls(
-        layers,
-        townships=townships,
-        township_field=township_field,
-        min_area_m2=cfg.sliver_m2,
-        labels=labels,
-        id_fields=id_fields,
-        invalid=stored,
-    )
     return build_controls_map(
         layers,
         report,
@@ -215,12 +190,13 @@ def controls_map(cfg, **map_kwargs: Any):
 
 def progress_map(cfg, *, year: int | None = None, **map_kwargs: Any):
     """Load pits and plots (registry, else layers), summarize the year and build the map."""
+    from ..io.project import read_townships
     from ..mapping.maps import build_progress_map, map_title
     from ..restoration import summarize_progress
 
     pits, plots = _restoration_objects(cfg)
     year = _default_year(cfg) if year is None else year
-    townships, township_field = _townships(cfg, pits.crs)
+    townships, township_field = read_townships(cfg, pits.crs)
     names = None
     if townships is not None and township_field:
         names = [str(n) for n in townships[township_field]]
@@ -339,26 +315,6 @@ def _restoration_objects(cfg):
         gdf = read_config_layer(cfg, specs[0].name)
         found[role] = normalize_objects(gdf, role, name=f"layers.{specs[0].name}")
     return found["pits"], found["plots"]
-
-
-def _townships(cfg, crs):
-    """The admin layer (in ``crs``) and its name field, or (None, None)."""
-    from ..errors import ConfigError
-    from ..io.project import read_config_layer
-
-    admin = cfg.layers_with_role("admin")
-    if not admin:
-        return None, None
-    townships = read_config_layer(cfg, admin[0].name, to_crs=crs)
-    field = admin[0].name_field
-    if field and field not in townships.columns:
-        cols = ", ".join(c for c in townships.columns if c != townships.geometry.name)
-        raise ConfigError(
-            f"name_field {field!r} is not a column of {admin[0].source}; columns: {cols or '(none)'}",
-            key=f"layers.{admin[0].name}.name_field",
-            path=str(cfg.path),
-        )
-    return townships, field
 
 
 def _default_year(cfg) -> int:

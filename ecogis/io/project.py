@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from ..config import Config, LayerSpec
 
-__all__ = ["read_config_layer", "study_area_bounds", "resolve_working_crs"]
+__all__ = ["read_config_layer", "read_townships", "study_area_bounds", "resolve_working_crs"]
 
 
 def read_config_layer(
@@ -93,3 +93,22 @@ def resolve_working_crs(config: Config, layers: dict[str, gpd.GeoDataFrame]) -> 
         if n in config.layers and config.layers[n].role == "boundary"
     }
     return working_crs(config.crs, study_area_bounds(boundary or layers))
+
+
+def read_townships(config: Config, crs) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """The first ``admin`` layer (in ``crs``) and its ``name_field``, or ``(None, None)``."""
+    from ..errors import ConfigError
+
+    admin = config.layers_with_role("admin")
+    if not admin:
+        return None, None
+    townships = read_config_layer(config, admin[0].name, to_crs=crs)
+    field = admin[0].name_field
+    if field and field not in townships.columns:
+        cols = ", ".join(c for c in townships.columns if c != townships.geometry.name)
+        raise ConfigError(
+            f"name_field {field!r} is not a column of {admin[0].source}; columns: {cols or '(none)'}",
+            key=f"layers.{admin[0].name}.name_field",
+            path=str(config.path) if config.path else None,
+        )
+    return townships, field
