@@ -54,8 +54,8 @@ WORK_EPSG = 4547
 REDLINE_EPSG = 4490
 #: the farmland is stored with zone-38-prefixed eastings (38 5xx xxx)
 FARMLAND_EPSG = 4526
-#: raster cell size: 90 m keeps three banner-wide rasters fast to generate and small
-DEM_RES_M = 90.0
+#: raster cell size: 30 m, as county DEMs are delivered (three banner-wide rasters, ~60 MB)
+DEM_RES_M = 30.0
 NODATA = -9999.0
 
 BANNER_CODE = "152529"
@@ -317,9 +317,9 @@ _LAYERS = (
     ("pits", "pits.gpkg", "pits", "pits", "历史遗留废弃矿山采坑", {"id_field": "pit_id"}),
     ("plots", "plots.gpkg", "plots", "plots", "造林、围封、种草地块", {"id_field": "plot_id"}),
     ("sites", "sites.gpkg", "sites", "sites", "光伏治沙候选场址", {"id_field": "site_id"}),
-    ("dem", "dem.tif", None, "raster", "数字高程模型（90 m）", {}),
-    ("ndvi_2021", "ndvi_2021.tif", None, "raster", "NDVI 2021（90 m，治理前）", {}),
-    ("ndvi_2023", "ndvi_2023.tif", None, "raster", "NDVI 2023（90 m，治理后）", {}),
+    ("dem", "dem.tif", None, "raster", "数字高程模型（30 m）", {}),
+    ("ndvi_2021", "ndvi_2021.tif", None, "raster", "NDVI 2021（30 m，治理前）", {}),
+    ("ndvi_2023", "ndvi_2023.tif", None, "raster", "NDVI 2023（30 m，治理后）", {}),
 )
 _STORED_EPSG = {"redline": REDLINE_EPSG, "farmland": FARMLAND_EPSG}
 

@@ -90,7 +90,7 @@ def test_every_layer_reads_with_its_crs(demo):
         with rasterio.open(demo.layers[key]) as src:
             assert src.crs.to_epsg() == 4547
             assert src.dtypes[0] == "float32" and src.nodata == -9999.0
-            assert src.res == (90.0, 90.0)
+            assert src.res == (30.0, 30.0)
             data = src.read(1, masked=True)
             assert 0.5 < data.count() / data.size < 0.9  # nodata outside the banner
             if key == "dem":
