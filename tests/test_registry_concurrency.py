@@ -38,6 +38,9 @@ WORKER = textwrap.dedent(
         reg.update("pit", own_pit, {"treated_m2": float(i)}, by=me, date="2022-06-01")
         reg.update("plot", own_plot, {"completed_mu": float(i)}, by=me, date="2022-06-01")
         reg.update("pit", "SHARED", {"method": f"{me}-{i}"}, by=me, date="2022-06-01", note=str(i))
+        # SQLite's busy handler polls with back-off, so a writer that comes straight back for
+        # the lock can win it round after round; people pause between updates, so do we
+        time.sleep(0.005)
     print("done", me)
     """
 )
