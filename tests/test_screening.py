@@ -544,7 +544,7 @@ def test_cli_unknown_ruleset_and_existing_output(world, tmp_path):
     r = run(
         "screen", world.parent / "sites.gpkg", "-c", world, "-r", "pv", "-o", tmp_path / "o.shp"
     )
-    _assert_one_line_error(r, "needs a .gpkg file")
+    _assert_one_line_error(r, "unsupported suffix", "allowed: .gpkg")
 
 
 def test_cli_help_has_examples():

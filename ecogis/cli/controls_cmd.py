@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import (
+    check_output,
     config_option,
     echo,
     engine_options,
@@ -94,8 +95,8 @@ def controls(
 
     cfg = _load(config_path)
     eng = make_engine(engine, scheduler, partitions)
-    _check_output(output, (".gpkg",), overwrite, "-o/--output")
-    _check_output(summary_path, (".csv", ".xlsx"), overwrite, "--summary")
+    check_output(output, (".gpkg",), overwrite, "-o/--output")
+    check_output(summary_path, (".csv", ".xlsx"), overwrite, "--summary")
     if (
         isinstance(output, Path)
         and summary_path is not None
@@ -145,24 +146,6 @@ def _load(config_path: Path):
     from ..config import load_config
 
     return load_config(config_path)
-
-
-def _check_output(path: Path | None, suffixes: tuple[str, ...], overwrite: bool, hint: str):
-    """Refuse a bad or existing output before the (possibly long) run, not after it."""
-    from ..errors import LayerError
-
-    if path is None or isinstance(path, str):  # None, or a database URI
-        return
-    if path.suffix.lower() not in suffixes:
-        raise click.BadParameter(
-            f"{path}: unsupported suffix {path.suffix or '(none)'}; allowed: {', '.join(suffixes)}",
-            param_hint=hint,
-        )
-    if path.exists() and not overwrite:
-        raise LayerError(f"{path}: file exists; pass --overwrite to replace it")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise LayerError(f"{path}: output folder {parent} does not exist")
 
 
 def _read_stored(cfg, name: str):

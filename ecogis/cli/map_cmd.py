@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .options import config_option, echo, overwrite_option
+from .options import check_output, config_option, echo, overwrite_option
 
 __all__ = ["map_group", "write_all_maps", "controls_map", "progress_map", "screening_map"]
 
@@ -351,18 +351,13 @@ def _map_kwargs(cfg, basemap: str | None, online: bool) -> dict:
 
 def _target(output: Path | None, kind: str, overwrite: bool) -> Path:
     """The output path (default ``maps/<kind>.html``); refuse problems before the work."""
-    from ..errors import LayerError
 
     if output is None:
         output = Path("maps") / f"{kind}.html"
         output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix.lower() not in (".html", ".htm"):
         raise click.BadParameter(f"{output}: a map is an .html file", param_hint="-o/--output")
-    if output.exists() and not overwrite:
-        raise LayerError(f"{output}: file exists; pass --overwrite to replace it")
-    parent = output.parent if str(output.parent) else Path(".")
-    if not parent.is_dir():
-        raise LayerError(f"{output}: output folder {parent} does not exist")
+    check_output(output, (".html", ".htm"), overwrite, "-o/--output")
     return output
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "engine_options",
     "make_engine",
     "output_target",
+    "check_output",
 ]
 
 config_option = click.option(
@@ -115,3 +116,20 @@ def output_target(ctx, param, value):
     from ..config import is_database_uri
 
     return value if is_database_uri(value) else Path(value)
+
+
+def check_output(path, suffixes: tuple[str, ...], overwrite: bool, hint: str) -> None:
+    """Refuse a bad or existing output before the (possibly long) run, not after it.
+
+    ``path`` may be None (no output) or a database URI (checked when written).
+    """
+    if path is None or isinstance(path, str):
+        return
+    if path.suffix.lower() not in suffixes:
+        raise click.BadParameter(
+            f"{path}: unsupported suffix {path.suffix or '(none)'}; allowed: {', '.join(suffixes)}",
+            param_hint=hint,
+        )
+    from ..io._atomic import check_output as check_writable
+
+    check_writable(path, overwrite=overwrite)

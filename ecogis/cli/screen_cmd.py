@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .options import (
+    check_output,
     config_option,
     echo,
     engine_options,
@@ -95,7 +96,6 @@ def screen(
       ecogis screen "sites.gpkg|layer=pv" -c configs/demo.yaml -r pv_sand_control --id-field DKBH --csv out.csv
     """
     from ..config import load_config
-    from ..errors import LayerError
     from ..io.vector import read_layer
 
     eng = make_engine(engine, scheduler, partitions)
@@ -104,14 +104,10 @@ def screen(
     if db_output is not None:
         output = None
     outputs = {"gpkg": output, "csv": csv_path, "xlsx": xlsx_path}
+    # refuse bad suffixes, existing files and missing folders before the work, not after it
     for kind, path in outputs.items():
-        if path is not None and path.suffix.lower() != f".{kind}":
-            flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx"}[kind]
-            raise LayerError(f"{path}: {flag} needs a .{kind} file")
-    # fail on existing files / missing folders before the work, not after it
-    for path in outputs.values():
-        if path is not None:
-            _check_target(path, overwrite)
+        flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx"}[kind]
+        check_output(path, (f".{kind}",), overwrite, flag)
 
     cfg = load_config(config_path)
     rs = cfg.ruleset(ruleset)
@@ -210,27 +206,17 @@ def _rules_table(rs, labels):
     return pd.DataFrame(rows)
 
 
-def _check_target(path: Path, overwrite: bool) -> None:
-    from ..errors import LayerError
-
-    if path.exists() and not overwrite:
-        raise LayerError(f"{path}: file exists; pass --overwrite to replace it")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise LayerError(f"{path}: output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise LayerError(f"{path}: output folder {parent} is not writable")
-
-
 @contextlib.contextmanager
 def _staged(paths: list[Path], overwrite: bool) -> Iterator[dict[Path, Path]]:
     """Temporary paths (same names, in hidden folders beside the targets) for every output;
     all are moved into place only when the body succeeds, none otherwise."""
+    from ..io._atomic import check_output as check_writable
+
     dirs: dict[Path, Path] = {}
     tmp: dict[Path, Path] = {}
     try:
         for p in paths:
-            _check_target(p, overwrite)
+            check_writable(p, overwrite=overwrite)
             parent = p.parent if str(p.parent) else Path(".")
             if parent not in dirs:
                 dirs[parent] = Path(tempfile.mkdtemp(prefix=".ecogis-screen.", dir=parent))

@@ -12,17 +12,19 @@ from pathlib import Path
 
 from ..errors import EcogisError, LayerError
 
-__all__ = ["atomic_path", "atomic_paths", "SIDECARS"]
+__all__ = ["atomic_path", "atomic_paths", "check_output", "SIDECARS"]
 
 #: files that travel with a shapefile
 SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
 
 
-def _check_target(path: Path, overwrite: bool) -> None:
+def check_output(path: str | os.PathLike, *, overwrite: bool) -> None:
+    """Refuse an output path that cannot be written: existing (without ``overwrite``), in a
+    folder that is missing, is a file, or is not writable. Commands call it before their work,
+    so that a long run does not end in a refused write."""
+    path = Path(path)
     if path.exists() and not overwrite:
-        raise LayerError(
-            f"{path}: file exists; pass overwrite=True (CLI: --overwrite) to replace it"
-        )
+        raise LayerError(f"{path}: file exists; pass --overwrite to replace it")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise LayerError(f"{path}: output folder {parent} does not exist")
@@ -40,7 +42,7 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     an orphan ``.tmp``) and ``path`` keeps its old content.
     """
     path = Path(path)
-    _check_target(path, overwrite)
+    check_output(path, overwrite=overwrite)
     # keep the real suffix last: GDAL checks it (a GeoPackage must end in .gpkg)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=path.suffix, dir=path.parent)
@@ -70,7 +72,7 @@ def atomic_paths(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
     produce are removed so a stale ``.cpg`` or ``.prj`` cannot contradict the new data.
     """
     path = Path(path)
-    _check_target(path, overwrite)
+    check_output(path, overwrite=overwrite)
     try:
         tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent))
     except OSError as exc:
