@@ -134,5 +134,5 @@ def demo(ctx, out_dir, config_path, maps_dir, seed, data_only):
 
     echo("")
     echo(f"== 5/5 maps -> {maps_dir}")
-    for path in write_all_maps(cfg_path, maps_dir, overwrite=True):
+    for path in write_all_maps(cfg_path, maps_dir, overwrite=True, year=2022):
         echo(f"map: {path}")

@@ -140,7 +140,11 @@ def screening_cmd(
 
 
 def write_all_maps(
-    config_path: str | os.PathLike, out_dir: str | os.PathLike, *, overwrite: bool = True
+    config_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = True,
+    year: int | None = None,
 ) -> list[Path]:
     """Write the controls, progress and screening maps of a config into ``out_dir``.
 
@@ -157,7 +161,7 @@ def write_all_maps(
     kwargs = _map_kwargs(cfg, None, False)
     builders = {
         "controls": lambda: controls_map(cfg, **kwargs),
-        "progress": lambda: progress_map(cfg, **kwargs),
+        "progress": lambda: progress_map(cfg, year=year, **kwargs),
         "screening": lambda: screening_map(cfg, **kwargs),
     }
     from ..mapping import save_map
