@@ -330,7 +330,9 @@ def test_same_seed_same_data_and_fast(demo, tmp_path):
         assert_geodataframe_equal(first, second, check_less_precise=False)
         assert list(first.geometry.to_wkb()) == list(second.geometry.to_wkb()), key
     # another seed: other random features, the same planted problems
-    assert not _read(other, "redline").geometry.geom_equals(_read(demo, "redline").geometry).all()
+    mine, theirs = _read(other, "redline").geometry, _read(demo, "redline").geometry
+    n = min(len(mine), len(theirs))
+    assert not mine.iloc[:n].geom_equals(theirs.iloc[:n], align=False).all()
     assert other.planted["sites"] == demo.planted["sites"]
     for a, b in zip(other.planted["conflicts"], demo.planted["conflicts"], strict=True):
         assert math.isclose(a["area_m2"], b["area_m2"], rel_tol=1e-6)
