@@ -66,3 +66,19 @@ def test_plots_check_finds_the_planted_afforestation_on_farmland(demo, tmp_path)
     row = table.iloc[0]
     assert row["verdict"] == "not_allowed" and row["control"] == "farmland"
     assert math.isclose(row["overlap_m2"], planted["area_m2"], rel_tol=1e-4)
+
+
+def test_config_and_layers_check_on_the_demo(demo):
+    r = CliRunner().invoke(cli, ["config", "check", "-c", str(demo.config_path)])
+    assert r.exit_code == 0, r.output
+    assert "OK — 正镶白旗生态修复示范" in r.output
+    assert "rule set pv_sand_control: 7 checks, min eligible 300 mu" in r.output
+    r = CliRunner().invoke(cli, ["layers", "check", "-c", str(demo.config_path)])
+    assert r.exit_code == 0, r.output
+    farmland = r.output.split("farmland — 永久基本农田")[1].split("\n\n")[0]
+    assert "CRS: EPSG:4526" in farmland
+    assert "invalid: 1" in farmland
+    assert f"{PLANTED['invalid']['id']}: Self-intersection" in farmland
+    redline = r.output.split("redline — 生态保护红线")[1].split("\n\n")[0]
+    assert "CRS: EPSG:4490" in redline and "invalid: 0" in redline
+    assert "1 problem(s) found" in r.output

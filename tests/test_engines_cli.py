@@ -1,6 +1,7 @@
 """`--engine dask` gives the local engine's results; outputs can go to PostGIS."""
 
 import uuid
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -113,3 +114,23 @@ def test_controls_and_screen_write_to_postgis(demo, tmp_path, pg_schema_uri):
     assert r.exit_code == 0, r.output
     sites = read_layer(uri, layer=f"{schema}.sites")
     assert dict(zip(sites["site_id"], sites["verdict"], strict=True)) == demo.planted["sites"]
+
+
+def test_dask_equals_local_on_the_benchmark_data():
+    """The league-size benchmark's own generator, at 1/200 scale (10 000 land-use patches)."""
+    import sys
+
+    from ecogis.engine_dask import get_engine
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from bench_scale import make_layers
+    finally:
+        sys.path.pop(0)
+    landuse, controls = make_layers(0.005)
+    local = get_engine("local").intersect_pairs(landuse, controls)
+    dask = get_engine("dask", partitions=4).intersect_pairs(landuse, controls)
+    assert len(local) > 1000
+    assert local["idx_left"].tolist() == dask["idx_left"].tolist()
+    assert local["idx_right"].tolist() == dask["idx_right"].tolist()
+    np.testing.assert_allclose(local["area_m2"], dask["area_m2"], rtol=1e-12)
