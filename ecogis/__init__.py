@@ -20,7 +20,39 @@ from .errors import (
     RuleError,
 )
 
+#: public functions, imported on first use so that ``import ecogis`` (and ``ecogis --help``)
+#: stays light: name -> module
+_LAZY = {
+    "load_config": "ecogis.config",
+    "read_layer": "ecogis.io",
+    "write_layer": "ecogis.io",
+    "read_coord_txt": "ecogis.io",
+    "write_coord_txt": "ecogis.io",
+    "intersect_pairs": "ecogis.overlay",
+    "overlap_area": "ecogis.overlay",
+    "difference_each": "ecogis.overlay",
+    "check_controls": "ecogis.controls",
+    "screen_sites": "ecogis.screening",
+    "summarize_progress": "ecogis.restoration",
+    "open_registry": "ecogis.registry",
+    "get_engine": "ecogis.engine_dask",
+    "make_demo": "ecogis.demo",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ecogis' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    *_LAZY,
     "__version__",
     "EcogisError",
     "ConfigError",

@@ -162,3 +162,14 @@ def test_layers_check_no_crs_is_reported_not_crashed(tmp_path):
     r = run("layers", "check", "-c", str(p))
     assert r.exit_code == 0, r.output
     assert "CRS: none (refused" in r.output
+
+
+def test_public_api_is_lazy_and_complete():
+    code = (
+        "import sys, ecogis\n"
+        "assert 'geopandas' not in sys.modules\n"
+        "missing = [n for n in ecogis.__all__ if not hasattr(ecogis, n)]\n"
+        "print(missing)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
