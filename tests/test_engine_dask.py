@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecogis import engine_dask
+from ecogis.engine import Engine, get_engine
 from ecogis.engine_dask import (
-    Engine,
     difference_each_dask,
-    get_engine,
     intersect_pairs_dask,
     overlap_area_dask,
 )
