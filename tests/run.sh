@@ -25,6 +25,9 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 
 echo "== PostgreSQL/PostGIS"
 if command -v pg_ctlcluster >/dev/null 2>&1; then
+  if ! pg_lsclusters -h 2>/dev/null | grep -q "^15 *main"; then
+    $SUDO pg_createcluster 15 main >/dev/null
+  fi
   $SUDO pg_ctlcluster 15 main start 2>/dev/null || true
   for _ in $(seq 1 30); do
     pg_isready -q -h /var/run/postgresql && break
