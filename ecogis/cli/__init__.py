@@ -104,9 +104,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="""\b
 Examples:
-  ecogis demo                               make demo data, run the checks, write maps
-  ecogis config check -c configs/demo.yaml  validate a project config
-  ecogis layers check -c configs/demo.yaml  geometry QA of every layer
+  ecogis demo                                       demo data, the whole job, maps/*.html
+  ecogis config check -c configs/demo.yaml          validate a project config
+  ecogis layers check -c configs/demo.yaml          geometry QA of every layer
+  ecogis controls -c configs/demo.yaml --summary conflicts.csv
+  ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control --xlsx 筛查.xlsx
+  ecogis progress -c configs/demo.yaml --year 2022
+  ecogis map controls -c configs/demo.yaml          offline HTML map in maps/
 Run 'ecogis COMMAND --help' for each command's options.""",
 )
 @click.version_option(__version__, "--version", prog_name="ecogis")
