@@ -4,7 +4,8 @@ A config names the layers of a project (each with a role), the three control lin
 yearly targets and screening rule sets. Paths are relative to the config file. Every
 problem is reported with its key path, e.g. ``rulesets.pv_sand_control.checks[2].buffer_m``.
 
-Only :func:`yaml.safe_load` is used: a config can never construct Python objects.
+Only YAML's safe loader is used (refusing duplicate keys): a config can never construct
+Python objects.
 """
 
 from __future__ import annotations
@@ -272,6 +273,35 @@ def _closest(word: str, options) -> str | None:
     return match[0] if match else None
 
 
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+
+    Plain ``safe_load`` keeps the last of two ``redline:`` entries and drops the first without
+    a word; two layers or rule sets with one name are an error in a config.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # the base class reports unhashable keys
+            if key in seen:
+                first = seen[key]
+                raise _DuplicateKey(
+                    f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
+                    f"(first at line {first + 1}); names must be unique"
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | os.PathLike, *, check_files: bool = True) -> Config:
     """Read and validate a YAML config.
 
@@ -299,7 +329,9 @@ def load_config(path: str | os.PathLike, *, check_files: bool = True) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds no objects
+    except _DuplicateKey as exc:
+        raise ConfigError(str(exc), path=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -193,3 +193,16 @@ def test_password_in_a_database_uri_is_refused(tmp_path):
     assert "s3cret" not in str(err.value)
     with pytest.raises(ConfigError, match="registry: the URI holds a password"):
         parse_config({"registry": "postgresql://u@db/x?password=abc"}, base_dir=tmp_path)
+
+
+def test_duplicate_names_are_refused_with_both_lines(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text(
+        "layers:\n"
+        "  redline: {path: a.gpkg, role: control}\n"
+        "  farmland: {path: b.gpkg, role: control}\n"
+        "  redline: {path: c.gpkg, role: control}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"duplicate key 'redline' at line 4 \(first at line 2\)"):
+        load_config(p)
