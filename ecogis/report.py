@@ -24,6 +24,10 @@ def write_table(
 
     CSV is UTF-8 with a byte-order mark so that Excel on Chinese Windows shows 汉字
     correctly. Geometry columns are dropped (tables are for people; layers carry shapes).
+
+    Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+    e.g. a site name ``=HYPERLINK(...)`` from a hostile file) stays text: XLSX cells are typed
+    as strings, CSV cells get a leading ``'`` (the usual guard against formula injection).
     """
     return write_tables({sheet: df}, path, overwrite=overwrite)
 
@@ -44,7 +48,7 @@ def write_tables(
     with atomic_path(path, overwrite=overwrite) as tmp:
         if suffix == ".csv":
             (df,) = tables.values()
-            df.to_csv(tmp, index=False, encoding="utf-8-sig")
+            _defuse_csv(df).to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             import pandas as pd
 
@@ -52,6 +56,10 @@ def write_tables(
                 for name, df in tables.items():
                     df.to_excel(xw, sheet_name=_sheet_name(name), index=False)
                     ws = xw.sheets[_sheet_name(name)]
+                    for row in ws.iter_rows(min_row=2):
+                        for cell in row:
+                            if cell.data_type == "f":  # text openpyxl took for a formula
+                                cell.data_type = "s"
                     for col_cells in ws.columns:
                         width = max(len(str(c.value or "")) for c in col_cells[:200])
                         ws.column_dimensions[col_cells[0].column_letter].width = min(
@@ -72,3 +80,25 @@ def _plain(df):
     df = pd.DataFrame(df)
     geom_cols = [c for c in df.columns if str(df[c].dtype) == "geometry"]
     return df.drop(columns=geom_cols)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse_csv(df):
+    """Prefix ``'`` to text cells a spreadsheet would evaluate (numbers stay numbers)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+            out[col] = out[col].map(_defuse_text)
+    return out
+
+
+def _defuse_text(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value  # "-5" is a number written as text, not a formula
+        except ValueError:
+            return "'" + value
+    return value
