@@ -374,187 +374,6 @@ def _check_limit(ctx: CheckContext) -> CheckResult:
     return CheckResult(status, reasons, cols)
 
 
-# ---------------------------------------------------------------------------------------------
-# raster engine for many sites
-# ---------------------------------------------------------------------------------------------
-
-#: from this many sites on, raster checks read the raster once, tile by tile, instead of one
-#: window per site (:func:`ecogis.raster.zonal_stats`): the same pixels and the same numbers,
-#: but each pixel is read and (for slope) computed once and the per-site work is vectorised
-TILED_MIN_SITES = 20
-#: tile side in pixels (a float64 tile of 1024 x 1024 is 8 MB)
-TILE_PX = 1024
-
-
-def _colour_groups(geoms: np.ndarray) -> np.ndarray:
-    """A group number per site such that no two sites of a group intersect (greedy colouring),
-    so each group can be burnt into one label grid without a pixel belonging to two sites."""
-    n = len(geoms)
-    colour = np.zeros(n, dtype=np.int64)
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = a != b
-    a, b = a[keep], b[keep]
-    if not len(a):
-        return colour
-    colour[:] = -1
-    order = np.argsort(a, kind="stable")
-    a, b = a[order], b[order]
-    starts = np.searchsorted(a, np.arange(n + 1))
-    for i in range(n):
-        nb = b[starts[i] : starts[i + 1]]
-        used = set(colour[nb].tolist())
-        c = 0
-        while c in used:
-            c += 1
-        colour[i] = c
-    return colour
-
-
-def _tiled_pixels(
-    geoms: GeoSeries,
-    ds: rasterio.DatasetReader,
-    *,
-    pad: int = 0,
-    window_fn: Callable[[np.ndarray, Any], np.ndarray] | None = None,
-    progress: Callable[[int], None] | None = None,
-):
-    """Yield ``(site, value)`` arrays for every pixel whose centre lies inside a site.
-
-    The raster is read tile by tile over the sites' extent (boundless: pixels outside the
-    raster are nodata), ``pad`` pixels around each tile for ``window_fn`` (slope); values are
-    float with NaN for nodata — exactly the pixels and values of
-    :func:`ecogis.raster.zonal_stats`, which rasterises with the same pixel-centre rule.
-    """
-    from rasterio import features, windows
-
-    g = geoms.to_crs(ds.crs) if geoms.crs is not None and geoms.crs != ds.crs else geoms
-    arr = np.asarray(g.values, dtype=object)
-    ok = np.flatnonzero(~(pd.isna(arr) | shapely.is_empty(np.where(pd.isna(arr), None, arr))))
-    if not len(ok):
-        return
-    arr_ok = arr[ok]
-    colour = _colour_groups(arr_ok)
-    tree = shapely.STRtree(arr_ok)
-    minx, miny = shapely.bounds(arr_ok)[:, :2].min(axis=0)
-    maxx, maxy = shapely.bounds(arr_ok)[:, 2:].max(axis=0)
-    full = windows.from_bounds(minx, miny, maxx, maxy, transform=ds.transform)
-    full = full.round_offsets(op="floor").round_lengths(op="ceil")
-    col0, row0 = int(full.col_off), int(full.row_off)
-    width, height = int(full.width) + 1, int(full.height) + 1
-    # a site is done after the last tile row that touches it
-    last_row = np.zeros(len(ok), dtype=np.int64)
-    nodata = ds.nodata
-    for tr, r in enumerate(range(row0, row0 + height, TILE_PX)):
-        h = min(TILE_PX, row0 + height - r)
-        for c in range(col0, col0 + width, TILE_PX):
-            w = min(TILE_PX, col0 + width - c)
-            win = windows.Window(c, r, w, h)
-            ctransform = windows.transform(win, ds.transform)
-            hits = tree.query(
-                shapely.box(*windows.bounds(win, ds.transform)), predicate="intersects"
-            )
-            if not len(hits):
-                continue
-            last_row[hits] = tr
-            padded = windows.Window(c - pad, r - pad, w + 2 * pad, h + 2 * pad)
-            data = ds.read(1, window=padded, boundless=True, masked=True, fill_value=nodata)
-            data = data.astype("float64").filled(np.nan)
-            if nodata is not None and not np.isnan(nodata):
-                data[data == nodata] = np.nan
-            if window_fn is not None:
-                data = window_fn(data, windows.transform(padded, ds.transform))
-            core = data[pad : pad + h, pad : pad + w]
-            for col in np.unique(colour[hits]):
-                sel = hits[colour[hits] == col]
-                lab = features.rasterize(
-                    zip(arr_ok[sel], sel.tolist(), strict=True),
-                    out_shape=(h, w),
-                    transform=ctransform,
-                    fill=-1,
-                    dtype="int32",
-                )
-                m = lab >= 0
-                if m.any():
-                    yield ok[lab[m]], core[m]
-        if progress is not None:
-            progress(int((last_row == tr).sum()))
-
-
-def _zonal_slope(geoms: GeoSeries, dem, *, max_deg: float, progress=None) -> pd.DataFrame:
-    """:func:`ecogis.raster.zonal_slope`, tiled for many sites (same columns, same numbers)."""
-    from .raster import slope_degrees, zonal_slope
-
-    if len(geoms) < TILED_MIN_SITES or (dem.crs is not None and dem.crs.is_geographic):
-        return zonal_slope(geoms, dem, max_deg=max_deg, progress=progress)
-    n = len(geoms)
-    pixels, valid, over = np.zeros(n), np.zeros(n), np.zeros(n)
-    total = np.zeros(n)
-    steepest = np.full(n, -np.inf)
-    for site, v in _tiled_pixels(geoms, dem, pad=1, window_fn=slope_degrees, progress=progress):
-        pixels += np.bincount(site, minlength=n)
-        f = np.isfinite(v)
-        site, v = site[f], v[f]
-        valid += np.bincount(site, minlength=n)
-        total += np.bincount(site, weights=v, minlength=n)
-        over += np.bincount(site, weights=v > max_deg, minlength=n)
-        np.maximum.at(steepest, site, v)
-    has = valid > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.DataFrame(
-            {
-                "pixels": pixels.astype(np.int64),
-                "valid": valid.astype(np.int64),
-                "nodata": (pixels - valid).astype(np.int64),
-                "slope_mean_deg": np.where(has, total / valid, np.nan),
-                "slope_max_deg": np.where(has, steepest, np.nan),
-                "slope_share_over": np.where(has, over / valid, np.nan),
-            },
-            index=geoms.index,
-        )
-
-
-def _zonal_classes(geoms: GeoSeries, ds, bad_of, *, progress=None) -> pd.DataFrame:
-    """Per site: pixels, valid, nodata, ``bad`` share of valid pixels in a bad class, the most
-    common bad class ``main`` (smallest code on ties) and its ``main_share`` — tiled, the same
-    numbers as the per-site statistics in the ``raster_class`` check."""
-    n = len(geoms)
-    pixels, valid, bad = np.zeros(n), np.zeros(n), np.zeros(n)
-    pairs_site, pairs_code = [], []
-    for site, v in _tiled_pixels(geoms, ds, progress=progress):
-        pixels += np.bincount(site, minlength=n)
-        f = np.isfinite(v)
-        site, v = site[f], v[f]
-        valid += np.bincount(site, minlength=n)
-        b = bad_of(v)
-        bad += np.bincount(site[b], minlength=n)
-        pairs_site.append(site[b])
-        pairs_code.append(v[b])
-    main, main_count = np.full(n, np.nan), np.zeros(n)
-    if pairs_site and sum(len(p) for p in pairs_site):
-        counts = (
-            pd.DataFrame({"s": np.concatenate(pairs_site), "v": np.concatenate(pairs_code)})
-            .value_counts()
-            .reset_index(name="k")
-            .sort_values(["s", "k", "v"], ascending=[True, False, True])
-            .drop_duplicates("s")
-        )
-        main[counts["s"].to_numpy()] = counts["v"].to_numpy()
-        main_count[counts["s"].to_numpy()] = counts["k"].to_numpy()
-    has = valid > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.DataFrame(
-            {
-                "pixels": pixels.astype(np.int64),
-                "valid": valid.astype(np.int64),
-                "nodata": (pixels - valid).astype(np.int64),
-                "bad": np.where(has, bad / valid, np.nan),
-                "main": main,
-                "main_share": np.where(has, main_count / valid, 0.0),
-            },
-            index=geoms.index,
-        )
-
-
 def _nodata_unknown(
     ctx: CheckContext, stats: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
@@ -581,7 +400,9 @@ def _check_slope_max(ctx: CheckContext) -> CheckResult:
     site (default 0: any steeper pixel) fails."""
     max_deg = float(ctx.params["max_deg"])
     max_share = float(ctx.params.get("max_share", 0.0) or 0.0)
-    stats = _zonal_slope(ctx.sites.geometry, ctx.data, max_deg=max_deg, progress=ctx.done)
+    from .raster import zonal_slope
+
+    stats = zonal_slope(ctx.sites.geometry, ctx.data, max_deg=max_deg, progress=ctx.done)
     unknown, nodata_share, reasons = _nodata_unknown(ctx, stats)
     mean = stats["slope_mean_deg"].to_numpy(dtype=float)
     over = stats["slope_share_over"].to_numpy(dtype=float)
@@ -630,7 +451,7 @@ def _fmt_code(code: float) -> str:
 def _check_raster_class(ctx: CheckContext) -> CheckResult:
     """Land-cover classes: the share of the site's pixels in a ``forbidden`` class (or, with
     ``allowed``, in any class not allowed) above ``max_share`` (default 0) fails."""
-    from .raster import zonal_stats
+    from .raster import zonal_classes
 
     allowed = _class_codes(ctx, "allowed")
     forbidden = _class_codes(ctx, "forbidden")
@@ -644,31 +465,7 @@ def _check_raster_class(ctx: CheckContext) -> CheckResult:
             bad |= ~np.isin(v, allowed)
         return bad
 
-    def bad_share(v: np.ndarray) -> float:
-        return float(bad_of(v).mean()) if v.size else float("nan")
-
-    def bad_main(v: np.ndarray) -> float:
-        b = v[bad_of(v)]
-        if not b.size:
-            return float("nan")
-        vals, counts = np.unique(b, return_counts=True)
-        return float(vals[np.argmax(counts)])
-
-    def bad_main_share(v: np.ndarray) -> float:
-        main = bad_main(v)
-        return float((v == main).mean()) if v.size and np.isfinite(main) else 0.0
-
-    geoms = ctx.sites.geometry
-    if len(geoms) < TILED_MIN_SITES:
-        stats = zonal_stats(
-            geoms,
-            ctx.data,
-            stats=(),
-            add_stats={"bad": bad_share, "main": bad_main, "main_share": bad_main_share},
-            progress=ctx.done,
-        )
-    else:
-        stats = _zonal_classes(geoms, ctx.data, bad_of, progress=ctx.done)
+    stats = zonal_classes(ctx.sites.geometry, ctx.data, bad_of, progress=ctx.done)
     unknown, nodata_share, reasons = _nodata_unknown(ctx, stats)
     share = stats["bad"].to_numpy(dtype=float)
     main = stats["main"].to_numpy(dtype=float)

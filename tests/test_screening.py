@@ -387,41 +387,6 @@ def test_limit_rule_conditional_beyond_share_and_mu():
     assert big["eligible_m2"] == pytest.approx(1_000_000)
 
 
-def test_tiled_raster_engine_matches_per_site_statistics(world, monkeypatch):
-    """Many sites take the tiled path; it must give zonal_stats' numbers exactly."""
-    from ecogis import screening
-    from ecogis.raster import zonal_slope, zonal_stats
-
-    rng = np.random.default_rng(3)
-    x = rng.uniform(X0 - 1500, xs(10) - 500, 40)
-    y = rng.uniform(Y0 - 1500, Y0 + 1500, 40)
-    size = rng.uniform(100, 900, 40)
-    # random sites: overlapping each other, over nodata, partly outside the raster; one tiny
-    geoms = [box(a, b, a + s, b + s * 0.7) for a, b, s in zip(x, y, size, strict=True)]
-    geoms.append(box(X0 + 1, Y0 + 1, X0 + 3, Y0 + 3))
-    sites = gpd.GeoSeries(geoms, crs=CRS)
-    monkeypatch.setattr(screening, "TILE_PX", 300)  # several tiles in both directions
-    with rasterio.open(world.parent / "dem.tif") as dem:
-        want = zonal_slope(sites, dem, max_deg=6.0)
-        got = screening._zonal_slope(sites, dem, max_deg=6.0)
-    assert (got[["pixels", "valid", "nodata"]] == want[["pixels", "valid", "nodata"]]).all().all()
-    assert (want["nodata"] > 0).any() and (want["valid"] > 0).any() and (want["pixels"] == 0).any()
-    for col in ("slope_mean_deg", "slope_max_deg", "slope_share_over"):
-        np.testing.assert_allclose(got[col], want[col], rtol=1e-12, equal_nan=True)
-
-    def bad_of(v):
-        return np.isin(v, [101.0])
-
-    with rasterio.open(world.parent / "landcover.tif") as lc:
-        got = screening._zonal_classes(sites, lc, bad_of)
-        want = zonal_stats(
-            sites, lc, stats=(), add_stats={"bad": lambda v: bad_of(v).mean() if v.size else np.nan}
-        )
-    assert (got["pixels"] == want["pixels"]).all() and (got["valid"] == want["valid"]).all()
-    np.testing.assert_allclose(got["bad"], want["bad"], rtol=1e-12, equal_nan=True)
-    assert ((got["bad"] > 0) == (got["main"] == 101)).all()
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -556,9 +521,10 @@ def test_cli_help_has_examples():
 
 
 def test_tiled_path_gives_the_same_verdicts(world, monkeypatch):
-    from ecogis import screening
+    from ecogis import raster
 
-    monkeypatch.setattr(screening, "TILED_MIN_SITES", 1)
+    monkeypatch.setattr(raster, "TILED_MIN_GEOMS", 1)
+    monkeypatch.setattr(raster, "TILE_PX", 100)  # several tiles
     cfg = load_config(world)
     layers = world_layers()
     sites = layers.pop("sites")
