@@ -34,13 +34,24 @@ WORKER = textwrap.dedent(
     (folder / ("ready-" + me)).touch()
     while not (folder / "go").exists():
         time.sleep(0.01)
+    other = "w2" if me == "w1" else "w1"
     for i in range(1, n + 1):
+        # lockstep: round i starts only once the other worker has begun round i - 1, so the two
+        # really compete for the write lock in every round (SQLite's busy handler is not fair:
+        # left alone, one writer can hold the lock round after round while the other waits)
+        (folder / f"{me}-round").write_text(str(i))
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                theirs = int((folder / f"{other}-round").read_text() or 0)
+            except (FileNotFoundError, ValueError):
+                theirs = 0
+            if theirs >= i - 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.001)
         reg.update("pit", own_pit, {"treated_m2": float(i)}, by=me, date="2022-06-01")
         reg.update("plot", own_plot, {"completed_mu": float(i)}, by=me, date="2022-06-01")
         reg.update("pit", "SHARED", {"method": f"{me}-{i}"}, by=me, date="2022-06-01", note=str(i))
-        # SQLite's busy handler polls with back-off, so a writer that comes straight back for
-        # the lock can win it round after round; people pause between updates, so do we
-        time.sleep(0.005)
     print("done", me)
     """
 )
