@@ -173,3 +173,9 @@ def test_public_api_is_lazy_and_complete():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_layers_check_strict_exit_status(tmp_path):
+    p = make_project(tmp_path)
+    assert run("layers", "check", "-c", str(p), "--strict").exit_code == 3
+    assert run("layers", "check", "-c", str(p), "--layer", "redline", "--strict").exit_code == 0

@@ -10,6 +10,10 @@ import click
 from .options import config_option, echo, overwrite_option
 
 
+#: exit status of ``layers check --strict`` when problems were found (as controls' conflicts)
+EXIT_PROBLEMS = 3
+
+
 @click.group()
 def layers():
     """Inspect and repair the layers of a project."""
@@ -30,8 +34,13 @@ def layers():
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for repaired copies (with --fix).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 3 when any problem is found (for scripts and scheduled checks).",
+)
 @overwrite_option
-def check(config_path, only, fix, out_dir, overwrite):
+def check(config_path, only, fix, out_dir, strict, overwrite):
     """Geometry QA of every vector layer in a config.
 
     For each layer: feature count, CRS, geometry types, invalid geometries (feature ids and
@@ -42,6 +51,7 @@ def check(config_path, only, fix, out_dir, overwrite):
     Examples:
       ecogis layers check -c configs/demo.yaml
       ecogis layers check -c configs/demo.yaml --layer farmland --fix -o layers/fixed
+      ecogis layers check -c configs/demo.yaml --strict   # exit status 3 on any problem
     """
     from ..config import load_config
     from ..crs import check_coordinates
@@ -137,3 +147,5 @@ def check(config_path, only, fix, out_dir, overwrite):
             echo(f"  repaired copy: {target} ({len(fixed)} features)")
     echo("")
     echo(f"{problems} problem(s) found" if problems else "no problems found")
+    if strict and problems:
+        click.get_current_context().exit(EXIT_PROBLEMS)
