@@ -9,7 +9,6 @@ import click
 
 from .options import config_option, echo, overwrite_option
 
-
 #: exit status of ``layers check --strict`` when problems were found (as controls' conflicts)
 EXIT_PROBLEMS = 3
 
