@@ -109,6 +109,10 @@ class Registry:
     def load(self, otype: str, *, geometry: bool = True) -> pd.DataFrame:  # pragma: no cover
         raise NotImplementedError
 
+    def crs(self, otype: str):  # pragma: no cover
+        """The CRS of the pits or plots geometry (a :class:`pyproj.CRS`, or None)."""
+        raise NotImplementedError
+
     def load_pits(self, *, geometry: bool = True) -> gpd.GeoDataFrame:
         """Current state of every pit, indexed by ``pit_id``."""
         return self.load("pit", geometry=geometry)
@@ -326,6 +330,12 @@ class GpkgRegistry(Registry):
         with self._read() as con:
             return _load(con, object_type(otype), geometry=geometry)
 
+    def crs(self, otype: str):
+        """The CRS of the pits or plots geometry (a :class:`pyproj.CRS`, or None)."""
+        with self._read() as con:
+            gcol = _geometry_column(con, object_type(otype).table)
+            return _crs(con, gcol[1]) if gcol else None
+
     def snapshot(self, *, geometry: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``(pits, plots, events)`` read in one transaction (consistent with each other)."""
         with self._read() as con:
@@ -372,6 +382,9 @@ class GpkgRegistry(Registry):
             stored value (else nothing is written: someone changed it since) — or a function
             ``plan(state) -> changes`` called with the write lock held, where ``state(otype)``
             returns the current attributes; use it to validate against the latest state.
+            A change whose ``field`` is :data:`~ecogis.restoration.CREATED` adds a new object
+            (``new`` its attributes, ``geometry`` its WKB in the registry's CRS) and its
+            baseline event; the id must not exist yet.
         by
             Who records the changes.
         note
@@ -455,6 +468,8 @@ def _records(gdf: pd.DataFrame, schema: dict[str, str]) -> list[dict]:
 
 def _write_change(con: sqlite3.Connection, ch: Change, *, at, by, note, batch) -> None:
     ot = object_type(ch.object_type)
+    if ch.field == CREATED:
+        return _insert_object(con, ch, at=at, by=by, note=note, batch=batch)
     if ch.field not in ot.schema or ch.field == ot.id_field:
         raise RegistryError(f"{ot.name} {ch.object_id}: unknown field {ch.field!r}")
     ftype = ot.schema[ch.field]
@@ -491,6 +506,61 @@ def _write_change(con: sqlite3.Connection, ch: Change, *, at, by, note, batch) -
             batch,
         ),
     )
+
+
+def _insert_object(con: sqlite3.Connection, ch: Change, *, at, by, note, batch) -> None:
+    """A new pit / plot (geometry as a GeoPackage blob; GDAL's triggers keep the R-tree and
+    the feature count) and its ``*created*`` event."""
+    import shapely
+
+    ot = object_type(ch.object_type)
+    rec = {f: coerce_value(t, ch.new.get(f)) for f, t in ot.schema.items()}
+    if rec[ot.id_field] != str(ch.object_id):
+        raise RegistryError(f"new {ot.name} {ch.object_id}: attributes name {rec[ot.id_field]!r}")
+    q = f'SELECT 1 FROM "{ot.table}" WHERE "{ot.id_field}" = ?'
+    if con.execute(q, (rec[ot.id_field],)).fetchone():
+        raise RegistryError(
+            f"new {ot.name} {ch.object_id}: that id exists now (added by someone else); "
+            "nothing written, run again"
+        )
+    gcol = _geometry_column(con, ot.table)
+    if gcol is None or ch.geometry is None:
+        raise RegistryError(f"new {ot.name} {ch.object_id}: no geometry")
+    geom = shapely.from_wkb(ch.geometry)
+    if geom.geom_type == "Polygon":
+        geom = shapely.MultiPolygon([geom])
+    if geom.geom_type != "MultiPolygon" or geom.is_empty:
+        raise RegistryError(f"new {ot.name} {ch.object_id}: geometry must be a (Multi)Polygon")
+    fields = list(ot.schema)
+    cols = ", ".join(f'"{f}"' for f in [*fields, gcol[0]])
+    con.execute(
+        f'INSERT INTO "{ot.table}" ({cols}) VALUES ({", ".join("?" * (len(fields) + 1))})',
+        (*rec.values(), _encode_gpkg_geometry(geom, gcol[1])),
+    )
+    minx, miny, maxx, maxy = geom.bounds
+    con.execute(
+        "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?1), ?1),"
+        " min_y = min(coalesce(min_y, ?2), ?2), max_x = max(coalesce(max_x, ?3), ?3),"
+        " max_y = max(coalesce(max_y, ?4), ?4) WHERE table_name = ?5",
+        (minx, miny, maxx, maxy, ot.table),
+    )
+    con.execute(
+        _INSERT_EVENT,
+        (at, ch.effective_date, ot.name, rec[ot.id_field], CREATED, None,
+         json.dumps(rec, ensure_ascii=False), by, note, batch),
+    )  # fmt: skip
+
+
+def _encode_gpkg_geometry(geom, srs_id: int) -> bytes:
+    """A GeoPackage geometry blob: header (little-endian, XY envelope) + WKB."""
+    import struct
+
+    import shapely
+
+    minx, miny, maxx, maxy = geom.bounds
+    # magic "GP", version 0, flags: envelope XY (1 << 1) | little-endian (1)
+    header = b"GP" + struct.pack("<BBi4d", 0, 0b011, srs_id, minx, maxx, miny, maxy)
+    return header + shapely.to_wkb(geom, byte_order=1, flavor="iso")
 
 
 def _geometry_column(con: sqlite3.Connection, table: str) -> tuple[str, int] | None:

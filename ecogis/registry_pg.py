@@ -266,6 +266,12 @@ class PgRegistry(Registry):
         with self._read() as conn:
             return _load(conn, self.schema, object_type(otype), geometry=geometry)
 
+    def crs(self, otype: str):
+        """The CRS of the pits or plots geometry (a :class:`pyproj.CRS`, or None)."""
+        with self._read() as conn:
+            srid = _srid(conn, self.schema, object_type(otype).table)
+            return _crs(conn, srid) if srid else None
+
     def snapshot(self, *, geometry: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``(pits, plots, events)`` read in one transaction (consistent with each other)."""
         with self._read() as conn:
@@ -321,6 +327,9 @@ class PgRegistry(Registry):
             locked, and each ``old`` must still be the stored value (else nothing is written:
             someone changed it since) — or a function ``plan(state) -> changes`` called with
             the whole registry locked, where ``state(otype)`` returns the current attributes.
+            A change whose ``field`` is :data:`~ecogis.restoration.CREATED` adds a new object
+            (``new`` its attributes, ``geometry`` its WKB in the registry's CRS) and its
+            baseline event; the id must not exist yet.
         by
             Who records the changes.
         note
@@ -558,6 +567,8 @@ def _write_change(conn, schema: str, ch: Change, *, at, by, note, batch) -> None
     from .restoration import _same
 
     ot = object_type(ch.object_type)
+    if ch.field == CREATED:
+        return _insert_object(conn, schema, ch, at=at, by=by, note=note, batch=batch)
     if ch.field not in ot.schema or ch.field == ot.id_field:
         raise RegistryError(f"{ot.name} {ch.object_id}: unknown field {ch.field!r}")
     ftype = ot.schema[ch.field]
@@ -589,6 +600,57 @@ def _write_change(conn, schema: str, ch: Change, *, at, by, note, batch) -> None
         (at, ch.effective_date, ot.name, str(ch.object_id), ch.field, encode_value(old),
          encode_value(new), by, note, batch),
     )  # fmt: skip
+
+
+def _insert_object(conn, schema: str, ch: Change, *, at, by, note, batch) -> None:
+    """A new pit / plot (geometry in the table's SRID) and its ``*created*`` event."""
+    import shapely
+    from psycopg import sql
+
+    ot = object_type(ch.object_type)
+    rec = {f: coerce_value(t, ch.new.get(f)) for f, t in ot.schema.items()}
+    if rec[ot.id_field] != str(ch.object_id):
+        raise RegistryError(f"new {ot.name} {ch.object_id}: attributes name {rec[ot.id_field]!r}")
+    table = sql.Identifier(schema, ot.table)
+    if conn.execute(
+        sql.SQL("SELECT 1 FROM {} WHERE {} = %s").format(table, sql.Identifier(ot.id_field)),
+        (rec[ot.id_field],),
+    ).fetchone():
+        raise RegistryError(
+            f"new {ot.name} {ch.object_id}: that id exists now (added by someone else); "
+            "nothing written, run again"
+        )
+    geom = None if ch.geometry is None else shapely.from_wkb(ch.geometry)
+    if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        raise RegistryError(f"new {ot.name} {ch.object_id}: geometry must be a (Multi)Polygon")
+    srid = _srid(conn, schema, ot.table)
+    fields = list(ot.schema)
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {t} ({cols}, {g}) VALUES ({vals}, ST_Multi(ST_GeomFromWKB(%s, {srid})))"
+        ).format(
+            t=table,
+            cols=sql.SQL(", ").join(map(sql.Identifier, fields)),
+            g=sql.Identifier(_GEOM),
+            vals=sql.SQL(", ").join(sql.Placeholder() * len(fields)),
+            srid=sql.Literal(srid or 0),
+        ),
+        (*rec.values(), shapely.to_wkb(geom)),
+    )
+    conn.execute(
+        _insert_event(schema),
+        (at, ch.effective_date, ot.name, rec[ot.id_field], CREATED, None,
+         json.dumps(rec, ensure_ascii=False), by, note, batch),
+    )  # fmt: skip
+
+
+def _srid(conn, schema: str, table: str) -> int | None:
+    row = conn.execute(
+        "SELECT srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
+        "AND f_geometry_column = %s",
+        (schema, table, _GEOM),
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 def _crs(conn, srid: int):
@@ -625,13 +687,9 @@ def _load(conn, schema: str, ot: ObjectType, *, geometry: bool) -> pd.DataFrame:
         import geopandas as gpd
         import shapely
 
-        srid = conn.execute(
-            "SELECT srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
-            "AND f_geometry_column = %s",
-            (schema, ot.table, _GEOM),
-        ).fetchone()
+        srid = _srid(conn, schema, ot.table)
         geoms = [None if r[-1] is None else shapely.from_wkb(bytes(r[-1])) for r in rows]
-        crs = _crs(conn, int(srid[0])) if srid else None
+        crs = _crs(conn, srid) if srid else None
         df = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=crs))
     return df.set_index(ot.id_field, drop=False).rename_axis(ot.id_field)
 

@@ -46,6 +46,7 @@ __all__ = [
     "NEXT_STATUS",
     "TOTAL",
     "CREATED",
+    "NEW_REQUIRED",
     "Change",
     "ObjectType",
     "object_type",
@@ -113,6 +114,12 @@ PLOT_SCHEMA: dict[str, str] = {
 TOTAL = "合计"
 #: ``field`` of the event that records an object's baseline (``new`` holds its attributes)
 CREATED = "*created*"
+#: fields a new object added by an import (``--add-new``) must carry; the others get the
+#: defaults ``init`` gives (status untreated / planned, done areas 0)
+NEW_REQUIRED: dict[str, tuple[str, ...]] = {
+    "pit": ("pit_id", "township", "verified_m2"),
+    "plot": ("plot_id", "kind", "township", "year", "planned_mu"),
+}
 
 
 @dataclass(frozen=True)
@@ -181,8 +188,16 @@ class Change:
     old: Any
     new: Any
     effective_date: str | None  #: ISO date the change happened in the field
+    #: a new object (``field`` is :data:`CREATED`, ``new`` its attributes): its geometry as
+    #: WKB (a MultiPolygon in the registry's CRS)
+    geometry: bytes | None = None
 
     def describe(self) -> str:
+        if self.field == CREATED and isinstance(self.new, Mapping):
+            ot = object_type(self.object_type)
+            keys = [f for f in NEW_REQUIRED[ot.name] if f != ot.id_field] + ["status"]
+            shown = ", ".join(f"{k} {_show(self.new.get(k))}" for k in keys)
+            return f"{self.object_type} {self.object_id}: new ({shown})"
         return f"{self.object_type} {self.object_id}: {self.field} {_show(self.old)} -> {_show(self.new)}"
 
 
@@ -491,16 +506,31 @@ def plan_import(
     today: _dt.date | None = None,
     force: bool = False,
     source: str = "import",
+    add_new: bool = False,
+    crs: Any = None,
 ) -> list[Change]:
     """Changes that a table of updates (one row per object, keyed by id) makes.
 
     Empty cells mean "no change". An optional ``date`` column gives each row's effective date
     (else ``date``). Every row is validated like :func:`plan_update`; all problems are
     reported together and nothing is returned unless every row is valid.
+
+    Parameters
+    ----------
+    add_new
+        Rows whose id is not in ``state`` become new objects (else they are refused). Needs
+        ``table`` to be a GeoDataFrame with a CRS and (Multi)Polygon geometry; each new row
+        must carry the fields in :data:`NEW_REQUIRED` and gets one :class:`Change` with
+        ``field`` :data:`CREATED`, ``new`` its attributes (defaults filled like
+        :func:`normalize_objects`; a finished pit gets ``completed_on`` / ``accepted_on``
+        from the row's date), ``effective_date`` the row's date and ``geometry`` its WKB.
+    crs
+        The registry's CRS: new geometries are reprojected to it.
     """
     ot = object_type(otype)
     state = _indexed(state, ot).copy()
-    cols = [str(c) for c in table.columns if str(c) not in ("geometry", "fid")]
+    geom_col = table.geometry.name if _has_geometry(table) else None
+    cols = [str(c) for c in table.columns if str(c) not in ("geometry", "fid", geom_col)]
     if ot.id_field not in cols:
         raise RegistryError(
             f"{source}: no {ot.id_field!r} column; columns: {', '.join(cols) or '(none)'}"
@@ -518,6 +548,17 @@ def plan_import(
         raise RegistryError(
             f"{source}: {ot.id_field} listed twice: {', '.join(map(str, dup[:10]))}"
         )
+    unknown_ids = [o for o in ids if o is not None and o not in state.index]
+    geoms = None
+    if add_new and unknown_ids:
+        if geom_col is None:
+            shown = ", ".join(map(str, unknown_ids[:10]))
+            raise RegistryError(
+                f"{source}: {len(unknown_ids)} {ot.name} id(s) not in the registry ({shown}); "
+                f"new {ot.table} need their geometry: --add-new takes a GIS layer with polygons "
+                "(GPKG, SHP, GeoJSON), not a spreadsheet; nothing written"
+            )
+        geoms = _new_geometries(table, crs, source)
     changes: list[Change] = []
     problems: list[str] = []
     for n, (i, row) in enumerate(table.iterrows(), start=2):  # row 1 is the header
@@ -530,9 +571,17 @@ def plan_import(
         }
         row_date = row["date"] if "date" in cols and not _is_missing(row["date"]) else date
         try:
-            planned = plan_update(
-                state, ot.name, oid, values, date=row_date, today=today, force=force
-            )
+            if oid not in state.index:
+                if not add_new:
+                    raise RegistryError(
+                        f"unknown {ot.name} id {oid!r}{_close(oid, state.index)}; "
+                        f"to add it as a new {ot.name} import a GIS layer with --add-new"
+                    )
+                planned = [_plan_new(ot, oid, values, geoms.loc[i], date=row_date, today=today)]
+            else:
+                planned = plan_update(
+                    state, ot.name, oid, values, date=row_date, today=today, force=force
+                )
         except RegistryError as exc:
             problems.append(f"row {n}: {exc}")
             continue
@@ -545,6 +594,103 @@ def plan_import(
             + more
         )
     return changes
+
+
+def _has_geometry(table: pd.DataFrame) -> bool:
+    """A GeoDataFrame with an active geometry column (not a text column called geometry)."""
+    return getattr(table, "active_geometry_name", None) is not None
+
+
+def _new_geometries(table: pd.DataFrame, crs: Any, source: str) -> pd.Series:
+    """The table's geometries in the registry CRS (reprojected when the CRSs differ)."""
+    geoms = table.geometry
+    if geoms.crs is None:
+        raise RegistryError(
+            f"{source}: the layer has no CRS; new objects need one; nothing written"
+        )
+    if crs is not None and not geoms.crs.equals(crs):
+        geoms = geoms.to_crs(crs)
+    return geoms
+
+
+def _plan_new(
+    ot: ObjectType,
+    oid: str,
+    values: Mapping[str, Any],
+    geometry: Any,
+    *,
+    date: Any,
+    today: _dt.date | None,
+) -> Change:
+    """Validate one new object of an import; its :data:`CREATED` change."""
+    import shapely
+
+    today = today or _dt.date.today()
+    eff = parse_date(date, what="--date") if date is not None else today
+    if eff > today:
+        raise RegistryError(f"{ot.name} {oid}: date {eff} is in the future (today is {today})")
+    missing = [f for f in NEW_REQUIRED[ot.name] if f != ot.id_field and f not in values]
+    if missing:
+        raise RegistryError(
+            f"new {ot.name} {oid}: {', '.join(missing)} missing; a new {ot.name} needs "
+            + ", ".join(NEW_REQUIRED[ot.name])
+        )
+    gtype = None if geometry is None else geometry.geom_type
+    if gtype not in ("Polygon", "MultiPolygon") or geometry.is_empty:
+        got = "no geometry" if gtype is None else ("empty" if geometry.is_empty else gtype)
+        raise RegistryError(
+            f"new {ot.name} {oid}: geometry is {got}; allowed: Polygon, MultiPolygon"
+        )
+    rec: dict[str, Any] = {}
+    for f, t in ot.schema.items():
+        v = oid if f == ot.id_field else coerce_value(t, values.get(f), what=f"{ot.name} {oid} {f}")
+        rec[f] = ot.defaults.get(f) if v is None else v
+    _check_new(ot, oid, rec, eff, today)
+    if gtype == "Polygon":
+        geometry = shapely.MultiPolygon([geometry])
+    return Change(ot.name, oid, CREATED, None, rec, eff.isoformat(), shapely.to_wkb(geometry))
+
+
+def _check_new(ot: ObjectType, oid: str, rec: dict[str, Any], eff: _dt.date, today) -> None:
+    """The rules :func:`plan_update` applies, for an object recorded as it stands now."""
+    label = f"new {ot.name} {oid}"
+    if rec["status"] not in ot.statuses:
+        raise RegistryError(
+            f"{label}: unknown status {rec['status']!r}{_close(str(rec['status']), ot.statuses)}; "
+            f"allowed: {', '.join(ot.statuses)}"
+        )
+    for f in ot.area_fields:
+        if rec[f] is not None and rec[f] < 0:
+            raise RegistryError(f"{label}: {f} must be >= 0, got {_show(rec[f])}")
+    finished = ot.statuses[ot.statuses.index("in_progress") + 1 :]
+    area = "treated_m2" if ot.name == "pit" else "completed_mu"
+    if rec["status"] in finished and not (rec[area] or 0) > 0:
+        raise RegistryError(f"{label}: status {rec['status']} needs {area} > 0")
+    if ot.name == "pit":
+        tv, vv = rec["treated_m2"], rec["verified_m2"]
+        if tv is not None and vv is not None and tv > vv * (1 + 1e-9) + 1e-9:
+            raise RegistryError(
+                f"{label}: treated_m2 {_show(tv)} is above the verified area verified_m2 {_show(vv)}"
+            )
+        if rec["status"] in ("treated", "accepted") and rec["completed_on"] is None:
+            rec["completed_on"] = eff.isoformat()
+        if rec["status"] == "accepted" and rec["accepted_on"] is None:
+            rec["accepted_on"] = eff.isoformat()
+        if rec["completed_on"] and rec["accepted_on"] and rec["accepted_on"] < rec["completed_on"]:
+            raise RegistryError(
+                f"{label}: accepted_on {rec['accepted_on']} is before completed_on {rec['completed_on']}"
+            )
+    else:
+        sr = rec["survival_rate"]
+        if sr is not None and not 0 <= sr <= 1:
+            raise RegistryError(f"{label}: survival_rate is a share from 0 to 1, got {_show(sr)}")
+        if rec["kind"] not in PLOT_KINDS:
+            raise RegistryError(
+                f"{label}: unknown kind {rec['kind']!r}; allowed: {', '.join(PLOT_KINDS)}"
+            )
+    for f, t in ot.schema.items():
+        if t == "date" and rec[f] is not None and _dt.date.fromisoformat(rec[f]) > today:
+            raise RegistryError(f"{label}: {f} {rec[f]} is in the future (today is {today})")
 
 
 # ------------------------------------------------------------------------------ replay

@@ -259,6 +259,69 @@ def test_import_plan_under_the_lock(store):
     assert_unchanged(store, before)
 
 
+def test_import_adds_new_objects(store):
+    """--add-new on both stores: new pits / plots with geometry (reprojected) and baseline."""
+    pits_in = gpd.GeoDataFrame(
+        {"pit_id": ["P1", "P9"], "method": ["3", None], "township": [None, "星耀镇"],
+         "verified_m2": [None, 2500.0], "status": [None, "accepted"],
+         "treated_m2": [None, 2400.0]},
+        geometry=[box(X, Y, X + 1, Y + 1), box(X + 2000, Y + 2000, X + 2050, Y + 2050)],
+        crs=4547,
+    ).to_crs(4326)  # fmt: skip
+    plots_in = gpd.GeoDataFrame(
+        {"plot_id": ["F7"], "kind": ["enclosure"], "township": ["星耀镇"], "year": [2022],
+         "planned_mu": [75.0]},
+        geometry=[box(X + 3000, Y + 3000, X + 3100, Y + 3050)], crs=4547,
+    )  # fmt: skip
+    crs = store.crs("pit")
+    assert crs.to_epsg() == 4547
+
+    def plan(state):
+        return [
+            *plan_import(state("pit"), "pit", pits_in, date="2022-08-01", today=TODAY,
+                         add_new=True, crs=crs),
+            *plan_import(state("plot"), "plot", plots_in, today=TODAY, add_new=True, crs=crs),
+        ]  # fmt: skip
+
+    written = store.apply(plan, "核查", "2022 核查")
+    assert [(c.object_id, c.field) for c in written] == [
+        ("P1", "method"), ("P9", CREATED), ("F7", CREATED),
+    ]  # fmt: skip
+    pits, plots = store.load_pits(), store.load_plots()
+    assert len(pits) == 5 and len(plots) == 3 and pits.crs.to_epsg() == 4547
+    area = pits_in.to_crs(4547).area.iloc[1]
+    assert abs(pits.geometry["P9"].area - area) < 1e-6 and area == pytest.approx(2500)
+    assert pits.geometry["P9"].geom_type == "MultiPolygon"
+    assert plots.geometry["F7"].area == pytest.approx(5000)
+    p9 = pits.loc["P9"]
+    assert (p9["status"], p9["completed_on"], p9["accepted_on"]) == (
+        "accepted", "2022-08-01", "2022-08-01",
+    )  # fmt: skip
+    assert plots.at["F7", "status"] == "planned" and plots.at["F7", "completed_mu"] == 0.0
+    ev = store.events("P9")
+    assert ev["field"].tolist() == [CREATED] and ev["effective_date"].tolist() == ["2022-08-01"]
+    assert json.loads(ev["new"].iloc[0])["verified_m2"] == 2500.0
+    assert store.events("F7")["effective_date"].tolist() == [TODAY.isoformat()]
+    events = store.events()
+    base = baseline_from_events(events, "pit")
+    assert "P9" in state_as_of(base, events, otype="pit").index
+    assert "P9" not in state_as_of(base, events, "2022-07-31", otype="pit").index
+    assert store.find("F7") == "plot"
+    # a bad new row refuses everything; an id added since the plan is refused at write time
+    before = frames(store)
+    bad = pits_in.assign(pit_id=["P1", "P10"], verified_m2=[None, None])
+    with pytest.raises(RegistryError, match="new pit P10: verified_m2 missing"):
+        store.apply(
+            lambda state: plan_import(state("pit"), "pit", bad, today=TODAY, add_new=True),
+            "x",
+        )
+    again = Change("pit", "P9", CREATED, None, dict(p9.drop("geometry")), None,
+                   shapely.to_wkb(p9.geometry))  # fmt: skip
+    with pytest.raises(RegistryError, match="P9: that id exists now"):
+        store.apply([Change("pit", "P1", "method", "3", "4", None), again], "x")
+    assert_unchanged(store, before)
+
+
 def test_create_refuses_an_existing_registry(store, tmp_path):
     pits, plots = layers()
     location = getattr(store, "path", None) or store.uri
@@ -564,6 +627,39 @@ def test_cli_update_history_progress_on_postgis(pg_project, tmp_path):
     e, la = (t[t["township"] == TOTAL].iloc[0] for t in (early, late))
     assert e["untreated_count"] == 2 and la["untreated_count"] == 1
     assert la["treated_in_year_km2"] == pytest.approx((9000 + 6000) / 1e6)
+
+
+def test_cli_import_add_new_on_postgis(pg_project, tmp_path):
+    from test_restoration import new_pits_layer
+
+    cfg, uri = pg_project
+    layer = tmp_path / "核查.geojson"
+    new_pits_layer().to_file(layer)
+    run("pits", "list", "-c", cfg)  # builds the registry
+    reg = open_registry(uri)
+    before = frames(reg)
+    res = run("pits", "import", layer, "--add-new", "--dry-run", "-c", cfg)
+    assert "2 new pits" in res.output and "P008" in res.output
+    assert_unchanged(reg, before)
+    res = run("pits", "import", layer, "--date", "2022-10-01", "-c", cfg, ok=False)
+    assert res.exit_code == 2 and "--add-new" in res.output
+    assert_unchanged(reg, before)
+    run("pits", "import", layer, "--add-new", "--date", "2022-10-01", "-c", cfg)
+    pits = reg.load_pits()
+    expected = new_pits_layer().to_crs(4547).set_index("pit_id").area
+    assert abs(pits.geometry["P008"].area - expected["P008"]) < 1e-6
+    assert "(created)" in run("history", "P007", "-c", cfg).output
+    csv = tmp_path / "p.csv"
+    run("progress", "-c", cfg, "--year", 2022, "--csv", csv)
+    assert pd.read_csv(tmp_path / "p_pits.csv").set_index("township").at[TOTAL, "pits"] == 8
+    # the GiST index finds the new pit
+    hit = sql(uri, f"SELECT pit_id FROM {with_schema_name(uri)}.pits WHERE geom && "
+              f"ST_MakeEnvelope({X + 2990}, {Y + 4990}, {X + 3100}, {Y + 5100}, 4547)")  # fmt: skip
+    assert hit == [("P007",)]
+
+
+def with_schema_name(uri: str) -> str:
+    return '"' + uri.rsplit("schema=", 1)[1] + '"'
 
 
 def test_cli_progress_same_on_both_stores(pg_project, tmp_path):

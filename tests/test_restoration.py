@@ -447,6 +447,131 @@ def test_import_from_gis_file(project, tmp_path):
     assert plots["completed_mu"].tolist() == [10.0, 60.0, 50.0, 30.0]
 
 
+def new_pits_layer():
+    """An update of P001 and two new pits (one a MultiPolygon), sent in WGS 84."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame(
+        {"pit_id": ["P001", "P007", "P008"], "name": [None, "新坑7", "新坑8"],
+         "township": [None, "星耀镇", "明安图镇"], "method": ["3", None, "2"],
+         "verified_m2": [None, 4000.0, 1250.0], "treated_m2": [None, 3000.0, None],
+         "status": [None, "treated", None], "planned_year": [None, 2022, 2023]},
+        geometry=[
+            box(X, Y, X + 100, Y + 100),
+            box(X + 3000, Y + 5000, X + 3080, Y + 5050),
+            shapely.MultiPolygon([box(X + 4000, Y + 5000, X + 4025, Y + 5025),
+                                  box(X + 4100, Y + 5000, X + 4125, Y + 5025)]),
+        ],
+        crs=4547,
+    ).to_crs(4326)  # fmt: skip
+
+
+def test_import_add_new_pits(project, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    layer = tmp_path / "核查2022.gpkg"
+    new_pits_layer().to_file(layer)
+    path = registry_of(project)
+    before = path.read_bytes()
+    # without --add-new unknown ids stay refused, and the message says how to add them
+    res = run("pits", "import", layer, "-c", project, ok=False)
+    assert res.exit_code == 2 and "unknown pit id 'P007'" in res.output
+    assert "--add-new" in res.output and path.read_bytes() == before
+    # the dry run shows the new pits and the update, and writes nothing
+    res = run("pits", "import", layer, "--add-new", "--dry-run", "-c", project)
+    assert "1 change(s) to 1 pits, 2 new pits" in res.output
+    assert "P007" in res.output and "P008" in res.output and "星耀镇" in res.output
+    assert "dry run: nothing written" in res.output and path.read_bytes() == before
+
+    res = run("pits", "import", layer, "--add-new", "--date", "2022-10-01", "--by", "核查",
+              "-c", project)  # fmt: skip
+    assert "recorded 1 change(s) to 1 pits and 2 new pits in one transaction" in res.output
+    reg = GpkgRegistry(path)
+    pits = reg.load_pits()
+    assert len(pits) == 8 and pits.crs.to_epsg() == 4547
+    assert pits.at["P001", "method"] == "3"
+    expected = new_pits_layer().to_crs(4547).set_index("pit_id").area
+    for oid in ("P007", "P008"):
+        assert pits.geometry[oid].geom_type == "MultiPolygon"
+        assert abs(pits.geometry[oid].area - expected[oid]) < 1e-6
+    p7 = pits.loc["P007"]
+    assert (p7["status"], p7["verified_m2"], p7["treated_m2"]) == ("treated", 4000.0, 3000.0)
+    assert p7["completed_on"] == "2022-10-01" and p7["planned_year"] == 2022
+    p8 = pits.loc["P008"]
+    assert (p8["status"], p8["treated_m2"], p8["name"]) == ("untreated", 0.0, "新坑8")
+    # baseline events in the same batch as the update, dated by --date
+    ev = reg.events()
+    new = ev[ev["batch"] == ev["batch"].iloc[-1]]
+    created = new[new["field"] == "*created*"].set_index("object_id")
+    assert sorted(created.index) == ["P007", "P008"] and set(new["by"]) == {"核查"}
+    assert set(created["effective_date"]) == {"2022-10-01"}
+    assert baseline_from_events(ev, "pit").at["P007", "verified_m2"] == 4000.0
+    hist = run("history", "P007", "-c", project).output
+    assert "pit P007: 1 event(s)" in hist and "(created)" in hist and "核查" in hist
+    # progress counts them; replayed before their creation date they are not there yet
+    csv = tmp_path / "p.csv"
+    run("progress", "-c", project, "--year", 2022, "--csv", csv)
+    total = pd.read_csv(tmp_path / "p_pits.csv").set_index("township").loc[TOTAL]
+    assert total["pits"] == 8 and total["treated_count"] == 3
+    assert total["treated_in_year_km2"] == pytest.approx((6000 + 3000) / 1e6)
+    run("progress", "-c", project, "--year", 2022, "--as-of", "2022-09-30", "--csv", csv,
+        "--overwrite")  # fmt: skip
+    assert pd.read_csv(tmp_path / "p_pits.csv").set_index("township").at[TOTAL, "pits"] == 6
+    # still a valid GeoPackage for GDAL: feature count, spatial index, extent
+    assert pyogrio.read_info(path, layer="pits")["features"] == 8
+    near = pyogrio.read_dataframe(path, layer="pits", bbox=(X + 2990, Y + 4990, X + 3100, Y + 5100))
+    assert near["pit_id"].tolist() == ["P007"]
+    assert len(gpd.read_file(path, layer="pits", bbox=(X - 10, Y - 10, X + 5000, Y + 6000))) == 8
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("SELECT max_y FROM gpkg_contents WHERE table_name = 'pits'").fetchone()[
+        0
+    ] == pytest.approx(Y + 5050)
+    con.close()
+
+
+def test_import_add_new_refusals_write_nothing(project, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    path = registry_of(project)
+    before = path.read_bytes()
+    # a spreadsheet has no geometry: new ids refused even with --add-new
+    sheet = tmp_path / "new.csv"
+    pd.DataFrame({"pit_id": ["P001", "P009"], "township": ["星耀镇", "星耀镇"],
+                  "verified_m2": [10, 500]}).to_csv(sheet, index=False)  # fmt: skip
+    res = run("pits", "import", sheet, "--add-new", "-c", project, ok=False)
+    assert res.exit_code == 2 and "P009" in res.output
+    assert "not a spreadsheet" in res.output and path.read_bytes() == before
+    # one new pit without verified_m2, one with a line: the whole import is refused
+    layer = tmp_path / "bad.geojson"
+    gpd.GeoDataFrame(
+        {"pit_id": ["P001", "P010", "P011", "P012"], "method": ["3", None, None, None],
+         "township": [None, "星耀镇", "星耀镇", "星耀镇"],
+         "verified_m2": [None, None, 100.0, 100.0]},
+        geometry=[box(X, Y, X + 1, Y + 1), box(X, Y, X + 9, Y + 9),
+                  LineString([(X, Y), (X + 50, Y)]), box(X + 20, Y, X + 30, Y + 10)],
+        crs=4547,
+    ).to_crs(4326).to_file(layer)  # fmt: skip
+    res = run("pits", "import", layer, "--add-new", "-c", project, ok=False)
+    assert res.exit_code == 2 and "2 problem(s), nothing written" in res.output
+    assert "row 3: new pit P010: verified_m2 missing" in res.output
+    assert "row 4: new pit P011: geometry is LineString" in res.output
+    assert path.read_bytes() == before
+    # plots: a new plot needs its kind
+    plots = tmp_path / "plots.gpkg"
+    gpd.GeoDataFrame(
+        {"plot_id": ["F09"], "township": ["星耀镇"], "year": [2022], "planned_mu": [10.0]},
+        geometry=[box(X, Y + 5000, X + 50, Y + 5050)], crs=4547,
+    ).to_file(plots)  # fmt: skip
+    res = run("plots", "import", plots, "--add-new", "-c", project, ok=False)
+    assert res.exit_code == 2 and "new plot F09: kind missing" in res.output
+    assert path.read_bytes() == before
+
+
 def test_sigkill_mid_import_leaves_registry_as_before(project, tmp_path):
     path = registry_of(project)
     sheet = tmp_path / "batch.csv"

@@ -25,6 +25,11 @@ _PIT_STATUSES = ("untreated", "in_progress", "treated", "accepted")
 _PLOT_STATUSES = ("planned", "in_progress", "completed", "accepted")
 _PLOT_KINDS = ("afforestation", "enclosure", "grass_planting")
 _PREVIEW_ROWS = 60
+#: restoration.NEW_REQUIRED, for the help text (the CLI imports no pandas until it runs)
+_NEW_REQUIRED = {
+    "pit": "pit_id, township, verified_m2",
+    "plot": "plot_id, kind, township, year, planned_mu",
+}
 
 
 # ------------------------------------------------------------------------ shared options
@@ -235,8 +240,9 @@ def _write_outputs(
         echo(f"wrote {write_tables(tables, xlsx_path, overwrite=overwrite)}")
 
 
-def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
-    """Rows of an import file: CSV / XLSX spreadsheet, or a GIS file's attributes."""
+def _read_table(path: Path, sheet: str | None, *, geometry: bool = False) -> pd.DataFrame:
+    """Rows of an import file: CSV / XLSX spreadsheet, or a GIS file's attributes (and, with
+    ``geometry``, its geometry: a GeoDataFrame with the column ``geometry``)."""
     import pandas as pd
 
     from ..errors import DataSourceError
@@ -260,6 +266,8 @@ def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
         from ..io.vector import read_layer
 
         gdf = read_layer(path, layer=sheet, raw=True)
+        if geometry:
+            return gdf.rename_geometry("geometry") if gdf.geometry.name != "geometry" else gdf
         return pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     raise DataSourceError(
         f"{path}: cannot import {suffix or 'files without suffix'}; "
@@ -333,18 +341,38 @@ def _update(otype, object_id, values, config_path, registry_path, date, by, note
     echo(f"recorded {len(changes)} change(s) on {changes[0].effective_date} by {by}")
 
 
-def _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, note, force):
+def _new_objects_frame(ot, new) -> pd.DataFrame:
+    """The new objects of an import: id and key fields."""
+    import pandas as pd
+
+    from ..restoration import NEW_REQUIRED
+
+    keys = [*NEW_REQUIRED[ot.name], "status"]
+    return pd.DataFrame([{k: c.new.get(k) for k in keys} for c in new], columns=keys)
+
+
+def _import(
+    otype, file, sheet, config_path, registry_path, dry_run, date, by, note, force, add_new
+):
     from ..errors import RegistryError
-    from ..restoration import object_type, plan_import
+    from ..restoration import CREATED, object_type, plan_import
 
     ot = object_type(otype)
     reg, _ = _open_registry(config_path, registry_path, by=by)
-    table = _read_table(file, sheet)
+    table = _read_table(file, sheet, geometry=add_new)
     state = reg.load(ot.name, geometry=False)
-    preview = plan_import(state, ot.name, table, date=date, force=force, source=file.name)
-    objects = len({c.object_id for c in preview})
-    echo(f"{file.name}: {len(table)} rows, {len(preview)} change(s) to {objects} {ot.table}")
-    _print_table(_changes_frame(preview), limit=_PREVIEW_ROWS)
+    crs = reg.crs(ot.name) if add_new else None
+    opts = dict(date=date, force=force, source=file.name, add_new=add_new, crs=crs)
+    preview = plan_import(state, ot.name, table, **opts)
+    new = [c for c in preview if c.field == CREATED]
+    updates = [c for c in preview if c.field != CREATED]
+    objects = len({c.object_id for c in updates})
+    added = f", {len(new)} new {ot.table}" if add_new else ""
+    echo(f"{file.name}: {len(table)} rows, {len(updates)} change(s) to {objects} {ot.table}{added}")
+    _print_table(_changes_frame(updates), limit=_PREVIEW_ROWS)
+    if new:
+        echo(f"new {ot.table}:")
+        _print_table(_new_objects_frame(ot, new), limit=_PREVIEW_ROWS)
     if dry_run:
         echo("dry run: nothing written")
         return
@@ -354,9 +382,7 @@ def _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, n
     def plan(current):
         # re-plan under the write lock: if someone changed the registry since the preview,
         # refuse rather than write something the user did not see
-        again = plan_import(
-            current(ot.name), ot.name, table, date=date, force=force, source=file.name
-        )
+        again = plan_import(current(ot.name), ot.name, table, **opts)
         if again != preview:
             raise RegistryError(
                 f"{_registry_name(reg)}: changed by someone else since the preview; nothing written, run again"
@@ -364,7 +390,12 @@ def _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, n
         return again
 
     written = reg.apply(plan, by, note or f"import {file.name}")
-    echo(f"recorded {len(written)} change(s) to {objects} {ot.table} in one transaction")
+    n_new = sum(c.field == CREATED for c in written)
+    echo(
+        f"recorded {len(written) - n_new} change(s) to {objects} {ot.table}"
+        + (f" and {n_new} new {ot.table}" if add_new else "")
+        + " in one transaction"
+    )
 
 
 # ------------------------------------------------------------------------ pits
@@ -466,14 +497,21 @@ _IMPORT_HELP = """Load a batch of {what} updates from a spreadsheet or GIS file.
 
     The file has one row per {what} keyed by {id}; other columns are registry fields
     ({fields}) and optionally date (the row's effective date). Empty cells mean "no
-    change"; geometry is ignored. The changes are shown first; unless --dry-run they are then
-    written in one transaction: all or nothing (an interrupted import changes nothing).
+    change"; the geometry of known {what}s is never changed. The changes are shown first;
+    unless --dry-run they are then written in one transaction: all or nothing (an interrupted import changes nothing).
+
+    Ids not in the registry are refused, unless --add-new: then a GIS layer's (GPKG, SHP,
+    GeoJSON) rows with new ids become new {what}s, with their polygon (reprojected to the
+    registry's CRS) and a "*created*" baseline event dated by --date / the date column. A
+    new {what} needs {required}; other fields default as in 'pits init'. A spreadsheet has no
+    geometry, so it cannot add {what}s.
 
     \b
     Examples:
       ecogis {cmd} import updates.xlsx --dry-run -c configs/demo.yaml
       ecogis {cmd} import updates.csv --date 2022-09-30 --by 王工 -c configs/demo.yaml
       ecogis {cmd} import surveyed.gpkg --sheet {cmd} -c configs/demo.yaml
+      ecogis {cmd} import 2023核查.gpkg --add-new --dry-run -c configs/demo.yaml
 """
 
 
@@ -487,19 +525,27 @@ def _import_command(group, otype: str):
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--sheet", help="Sheet of an XLSX / layer of a GeoPackage (default: the first).")
     @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+    @click.option(
+        "--add-new",
+        is_flag=True,
+        help=f"Rows with new ids become new {otype}s (GIS layer with polygons only).",
+    )
     @date_option
     @by_option
     @note_option
     @force_option
     @_registry_options
-    def import_cmd(file, sheet, dry_run, date, by, note, force, config_path, registry_path):
-        _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, note, force)
+    def import_cmd(file, sheet, dry_run, add_new, date, by, note, force, config_path,
+                   registry_path):  # fmt: skip
+        _import(otype, file, sheet, config_path, registry_path, dry_run, date, by, note, force,
+                add_new)  # fmt: skip
 
     import_cmd.help = _IMPORT_HELP.format(
         what=otype,
         id=f"{otype}_id",
         fields=from_fields,
         cmd=f"{otype}s",
+        required=_NEW_REQUIRED[otype],
     )
     return import_cmd
 
