@@ -687,3 +687,17 @@ def test_demo_greening_finds_the_planted_pits_and_plots(demo, tmp_path):
     g = pd.read_excel(out, sheet_name="greening")
     planted = demo.planted["ndvi"]["not_greened"]
     assert set(g.loc[g["flagged"], "id"]) == set(planted["pits"]) | set(planted["plots"])
+
+
+def test_cli_copies_of_the_lifecycle_match_the_library():
+    """The CLI keeps copies of statuses, kinds and NEW_REQUIRED for its options and help text
+    (so that start-up imports no pandas); they must not drift from the library's."""
+    from ecogis import restoration
+    from ecogis.cli import restoration_cmd
+    from ecogis.restoration import NEW_REQUIRED
+
+    assert tuple(restoration_cmd._PIT_STATUSES) == tuple(restoration.PIT_STATUSES)
+    assert tuple(restoration_cmd._PLOT_STATUSES) == tuple(restoration.PLOT_STATUSES)
+    assert tuple(restoration_cmd._PLOT_KINDS) == tuple(restoration.PLOT_KINDS)
+
+    assert restoration_cmd._NEW_REQUIRED == {k: ", ".join(v) for k, v in NEW_REQUIRED.items()}
