@@ -442,6 +442,30 @@ def _blob(rng, cx, cy, r, *, amp=0.3, n=96, harmonics=6, stretch=1.0, angle=0.0)
     return poly
 
 
+def _fill_with_blobs(rng, outline, allowed, target_m2, *, radius, max_stretch) -> Polygon:
+    """Drop noisy blobs centred inside ``outline`` until their union covers ``target_m2`` of
+    ``allowed`` (or 400 blobs); returns that covered part."""
+    x0, y0, x1, y1 = outline.bounds
+    blobs, covered = [], shapely.Polygon()
+    while covered.area < target_m2 and len(blobs) < 400:
+        cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if not outline.contains(Point(cx, cy)):
+            continue
+        blobs.append(
+            _blob(
+                rng,
+                cx,
+                cy,
+                rng.uniform(*radius),
+                amp=0.35,
+                stretch=rng.uniform(1.0, max_stretch),
+                angle=rng.uniform(0, 180),
+            )
+        )
+        covered = shapely.union_all(blobs).intersection(allowed)
+    return covered
+
+
 def _half(geom, *, xmin=None, xmax=None, ymin=None, ymax=None):
     """Clip by axis-parallel half-planes: straight edges whose overlaps are known by hand."""
     bx0, by0, bx1, by1 = geom.bounds
@@ -610,25 +634,10 @@ class _Gen:
         )
         allowed = self.inner.difference(keep)
         target = 0.30 * self.outline.area - sum(g.area for g in red_planted)
-        x0, y0, x1, y1 = self.outline.bounds
-        blobs, area = [], 0.0
-        while area < target and len(blobs) < 400:
-            cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            if not self.outline.contains(Point(cx, cy)):
-                continue
-            blobs.append(
-                _blob(
-                    rng,
-                    cx,
-                    cy,
-                    rng.uniform(2500, 7000),
-                    amp=0.35,
-                    stretch=rng.uniform(1.0, 1.8),
-                    angle=rng.uniform(0, 180),
-                )
-            )
-            area = shapely.union_all(blobs).intersection(allowed).area
-        red_bg = _polys(shapely.union_all(blobs).intersection(allowed), 20000.0)
+        covered = _fill_with_blobs(
+            rng, self.outline, allowed, target, radius=(2500, 7000), max_stretch=1.8
+        )
+        red_bg = _polys(covered, 20000.0)
         red_bg.sort(key=lambda p: (-round(p.centroid.y), round(p.centroid.x)))
         self.redline = red_planted + red_bg
         self.urban = urban
@@ -866,27 +875,15 @@ class _Gen:
         g5 = _half(_blob(rng, 591200, 4724000, 1800), xmin=590105)
         keep = shapely.union_all([sand, built, forest_all.buffer(20), self.site_keepout])
         allowed = self.inner.difference(keep)
-        x0, y0, x1, y1 = self.outline.bounds
-        blobs, area = [], 0.0
-        while area < 0.30 * self.outline.area and len(blobs) < 400:
-            cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            if not self.outline.contains(Point(cx, cy)):
-                continue
-            blobs.append(
-                _blob(
-                    rng,
-                    cx,
-                    cy,
-                    rng.uniform(4000, 9000),
-                    amp=0.35,
-                    stretch=rng.uniform(1.0, 1.6),
-                    angle=rng.uniform(0, 180),
-                )
-            )
-            area = shapely.union_all(blobs).intersection(allowed).area
-        grass = shapely.union_all(
-            [shapely.union_all(blobs).intersection(allowed), g5.difference(built)]
+        covered = _fill_with_blobs(
+            rng,
+            self.outline,
+            allowed,
+            0.30 * self.outline.area,
+            radius=(4000, 9000),
+            max_stretch=1.6,
         )
+        grass = shapely.union_all([covered, g5.difference(built)])
         grass_parts = _polys(grass, 50000.0)
         grass_parts.sort(key=lambda p: (-round(p.centroid.y), round(p.centroid.x)))
         grass_rows = []
