@@ -473,6 +473,23 @@ def test_escaped_labels_do_not_run(chromium, tmp_path):
 
 
 @pytest.mark.browser
+def test_permanent_labels_show_escaped_names(chromium, tmp_path):
+    redline, _, _ = _layers()
+    redline = redline.assign(HXMC=[IMG_XSS, "明安图镇"])
+    m = new_map(title="labels")
+    add_polygons(m, redline, name="乡镇界", style=STYLES["admin"], tooltip_field="HXMC", label=True)
+    out = save_map(m, tmp_path / "permanent.html")
+    with open_page(chromium, out) as (page, log):
+        page.wait_for_timeout(300)
+        texts = page.evaluate(
+            "Array.from(document.querySelectorAll('.leaflet-tooltip.ecogis-label'), e => e.textContent)"
+        )
+        assert sorted(texts) == sorted([IMG_XSS, "明安图镇"])
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert log.dialogs == [] and log.page_errors == [] and log.console_errors == []
+
+
+@pytest.mark.browser
 def test_twenty_thousand_polygons_render_on_canvas(chromium, tmp_path):
     m = new_map(title="两万图斑")
     add_polygons(

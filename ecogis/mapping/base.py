@@ -133,6 +133,10 @@ html, body, .leaflet-container {{ font-family: {_FONT}; }}
 .ecogis-panel td, .ecogis-popup td {{ text-align: right; padding: 1px 0; font-weight: bold; }}
 .ecogis-popup td {{ text-align: left; font-weight: normal; word-break: break-all; }}
 .ecogis-popup-title {{ font-weight: bold; margin-bottom: 4px; border-bottom: 1px solid #ddd; }}
+.leaflet-tooltip.ecogis-label {{ background: transparent; border: none; box-shadow: none;
+  font-family: {_FONT}; font-size: 13px; font-weight: bold; color: #333;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
+.leaflet-tooltip.ecogis-label::before {{ display: none; }}
 .ecogis-chart text {{ font-family: {_FONT}; font-size: 12px; fill: #222; }}
 """
 
@@ -264,6 +268,7 @@ def add_polygons(
     show: bool = True,
     precision: int = 6,
     on_top: bool = False,
+    label: bool = False,
 ) -> folium.FeatureGroup:
     """Add a vector layer (polygons; lines and points work too) as one toggleable group.
 
@@ -291,6 +296,9 @@ def add_polygons(
         Decimal places kept for lon/lat (6 ~ 0.1 m).
     on_top : bool
         Keep this layer above the others, also after layers are toggled (conflicts, overlaps).
+    label : bool
+        Show ``tooltip_field`` as a permanent label in each feature's middle instead of on
+        hover (township names). For layers with few features.
 
     Returns
     -------
@@ -363,6 +371,8 @@ def add_polygons(
         payload["h"] = popup_cols.index(tooltip_field)
     elif tooltip_field:
         payload["h"] = _encode_column([_fmt(v) for v in gdf[tooltip_field].tolist()])
+    if label and tooltip_field:
+        payload["lbl"] = 1
 
     types, coords = _encode_geometries(geoms, precision)
     data = _dumps(payload)[:-1] + f',"t":"{types}","c":{coords}}}'
@@ -841,7 +851,12 @@ class _GeoLayer(MacroElement):
                     return s + '</table></div>';
                 }, {maxWidth: 400});
             }
-            if (h) {
+            if (h && d.lbl) {
+                g.eachLayer(function (layer) {
+                    layer.bindTooltip(h[layer.feature.properties.i],
+                        {permanent: true, direction: "center", className: "ecogis-label", interactive: false});
+                });
+            } else if (h) {
                 g.bindTooltip(function (layer) { return h[layer.feature.properties.i]; }, {sticky: true});
             }
             g.addTo({{ this._parent.get_name() }});

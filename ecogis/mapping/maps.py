@@ -819,6 +819,7 @@ def _add_townships(m, townships, field: str | None, simplify_m: float):
         name=LABELS["admin"],
         style=STYLES["admin"],
         tooltip_field=field,
+        label=True,  # township names on the map, as on a paper planning map
         simplify_m=simplify_m,
     )
     return (LABELS["admin"], STYLES["admin"])
