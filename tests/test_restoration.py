@@ -701,3 +701,13 @@ def test_cli_copies_of_the_lifecycle_match_the_library():
     assert tuple(restoration_cmd._PLOT_KINDS) == tuple(restoration.PLOT_KINDS)
 
     assert restoration_cmd._NEW_REQUIRED == {k: ", ".join(v) for k, v in NEW_REQUIRED.items()}
+
+
+@pytest.mark.parametrize("otype, flag", [("pits", "--treated-m2"), ("plots", "--completed-mu")])
+def test_update_with_nothing_to_change_is_a_usage_error(project, otype, flag):
+    before = registry_of(project).read_bytes()
+    obj = "P1" if otype == "pits" else "F1"
+    res = run(otype, "update", obj, "-c", project, ok=False)
+    assert res.exit_code == 2
+    assert "nothing to change" in res.output and flag in res.output
+    assert registry_of(project).read_bytes() == before

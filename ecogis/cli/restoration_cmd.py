@@ -330,7 +330,14 @@ def _list_objects(
     _write_outputs({ot.table: df}, csv_path, xlsx_path, overwrite)
 
 
-def _update(otype, object_id, values, config_path, registry_path, date, by, note, force):
+def _update(otype, object_id, sets, options, config_path, registry_path, date, by, note, force):
+    """Shared body of ``pits update`` and ``plots update``: ``--set`` pairs plus the named
+    options that were given (``options``: field -> value or None)."""
+    values = _parse_sets(sets)
+    values.update({k: v for k, v in options.items() if v is not None})
+    if not values:
+        flags = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise click.UsageError(f"nothing to change: give {flags} or --set FIELD=VALUE")
     reg, _ = _open_registry(config_path, registry_path, by=by)
     changes = reg.update(otype, object_id, values, by=by, note=note, date=date, force=force)
     if not changes:
@@ -475,22 +482,15 @@ def pits_update(pit_id, status, treated_m2, verified_m2, method, completed_on, a
           --by 王工 --note "现场核查" -c configs/demo.yaml
       ecogis pits update ZXB-KK-007 --status in_progress --force --note "验收退回" -c configs/demo.yaml
     """
-    values = _parse_sets(sets)
-    for k, v in (
-        ("status", status),
-        ("treated_m2", treated_m2),
-        ("verified_m2", verified_m2),
-        ("method", method),
-        ("completed_on", completed_on),
-        ("accepted_on", accepted_on),
-    ):
-        if v is not None:
-            values[k] = v
-    if not values:
-        raise click.UsageError(
-            "nothing to change: give --status, --treated-m2, --set FIELD=VALUE ..."
-        )
-    _update("pit", pit_id, values, config_path, registry_path, date, by, note, force)
+    options = {
+        "status": status,
+        "treated_m2": treated_m2,
+        "verified_m2": verified_m2,
+        "method": method,
+        "completed_on": completed_on,
+        "accepted_on": accepted_on,
+    }
+    _update("pit", pit_id, sets, options, config_path, registry_path, date, by, note, force)
 
 
 _IMPORT_HELP = """Load a batch of {what} updates from a spreadsheet or GIS file.
@@ -625,20 +625,13 @@ def plots_update(plot_id, status, completed_mu, survival_rate, planned_mu, sets,
       ecogis plots update ZXB-ZL-2022-012 --completed-mu 820 --survival-rate 0.87 --status completed \\
           --date 2022-10-15 --by 李工 -c configs/demo.yaml
     """
-    values = _parse_sets(sets)
-    for k, v in (
-        ("status", status),
-        ("completed_mu", completed_mu),
-        ("survival_rate", survival_rate),
-        ("planned_mu", planned_mu),
-    ):
-        if v is not None:
-            values[k] = v
-    if not values:
-        raise click.UsageError(
-            "nothing to change: give --status, --completed-mu, --survival-rate, --set FIELD=VALUE ..."
-        )
-    _update("plot", plot_id, values, config_path, registry_path, date, by, note, force)
+    options = {
+        "status": status,
+        "completed_mu": completed_mu,
+        "survival_rate": survival_rate,
+        "planned_mu": planned_mu,
+    }
+    _update("plot", plot_id, sets, options, config_path, registry_path, date, by, note, force)
 
 
 _import_command(plots, "plot")
