@@ -12,7 +12,7 @@ control-line polygons (4 950 red-line style blobs and 50 large urban-boundary bl
 Variants, each in a fresh subprocess so that its peak memory is its own:
 
 * ``local``: :func:`ecogis.overlay.intersect_pairs` on all cores (threads).
-* ``dask threads``: :func:`ecogis.engine_dask.intersect_pairs_dask`, dask's local threads.
+* ``dask threads``: :func:`ecogis.overlay.dask_engine.intersect_pairs_dask`, dask's local threads.
 * ``dask 1 worker`` / ``dask 2 workers``: the same on a ``distributed.LocalCluster`` of
   worker processes with one thread each (the cluster start is timed apart).
 
@@ -78,8 +78,8 @@ def make_layers(scale: float):
 def run_variant(variant: str, data: Path, out: Path, partitions: int | None) -> None:
     import geopandas
 
-    from ecogis.engine_dask import intersect_pairs_dask
     from ecogis.overlay import intersect_pairs
+    from ecogis.overlay.dask_engine import intersect_pairs_dask
 
     if variant != "local":
         import dask_geopandas  # noqa: F401 (imports are not part of the timing)

@@ -35,7 +35,7 @@ _LAZY = {
     "screen_sites": "ecogis.screening",
     "summarize_progress": "ecogis.restoration",
     "open_registry": "ecogis.registry",
-    "get_engine": "ecogis.engine",
+    "get_engine": "ecogis.overlay",
     "make_demo": "ecogis.demo",
 }
 

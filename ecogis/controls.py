@@ -452,7 +452,7 @@ def check_controls(
         CRS for the report, but validity and reasons are judged as stored.
     workers : int, optional
         Threads for the local overlay engine; ``None`` uses every core.
-    engine : ecogis.engine.Engine, optional
+    engine : ecogis.overlay.Engine, optional
         Overlay engine (``get_engine("dask", ...)`` for league-size data); default the local
         engine with ``workers`` threads. Both give the same results.
     progress : callable, optional
@@ -485,7 +485,7 @@ def check_controls(
     if not names:
         raise ValueError("check_controls needs at least one control-line layer")
     if engine is None:
-        from .engine import get_engine
+        from .overlay import get_engine
 
         engine = get_engine("local", workers=workers)
     if not min_area_m2 >= 0:

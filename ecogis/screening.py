@@ -122,7 +122,7 @@ class CheckContext:
         Overlaps at or below this area are drawing noise, not overlaps.
     progress : callable or None
         ``progress(n)`` after ``n`` more sites are done.
-    engine : ecogis.engine.Engine
+    engine : ecogis.overlay.Engine
         The overlay engine (local threads or dask partitions).
     """
 
@@ -625,7 +625,7 @@ def screen_sites(
     min_overlap_m2 : float, default 0
         Overlaps at or below this area are ignored (drawing noise, e.g. the config's
         ``sliver_m2``); they are still reported and cut from the eligible rest.
-    engine : ecogis.engine.Engine, optional
+    engine : ecogis.overlay.Engine, optional
         Overlay engine; default the local one (``get_engine("dask", ...)`` for league-size
         data gives the same results).
     progress : callable, optional
@@ -661,7 +661,7 @@ def screen_sites(
     n = len(sites)
     ids = site_ids(sites, id_field)
     if engine is None:
-        from .engine import get_engine
+        from .overlay import get_engine
 
         engine = get_engine("local")
     geoms = GeoDataFrame(geometry=sites.geometry.values, crs=sites.crs)

@@ -12,15 +12,15 @@ from geopandas import GeoDataFrame, GeoSeries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecogis import engine_dask
-from ecogis.engine import Engine, get_engine
-from ecogis.engine_dask import (
+from ecogis.errors import ConfigError, CRSError, DataSourceError
+from ecogis.overlay import dask_engine as engine_dask
+from ecogis.overlay import difference_each, intersect_pairs, overlap_area
+from ecogis.overlay.dask_engine import (
     difference_each_dask,
     intersect_pairs_dask,
     overlap_area_dask,
 )
-from ecogis.errors import ConfigError, CRSError, DataSourceError
-from ecogis.overlay import difference_each, intersect_pairs, overlap_area
+from ecogis.overlay.engine import Engine, get_engine
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 4_700_000.0

@@ -120,7 +120,7 @@ def test_dask_equals_local_on_the_benchmark_data():
     """The league-size benchmark's own generator, at 1/200 scale (10 000 land-use patches)."""
     import sys
 
-    from ecogis.engine import get_engine
+    from ecogis.overlay.engine import get_engine
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     try:

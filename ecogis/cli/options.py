@@ -102,7 +102,7 @@ def make_engine(engine: str, scheduler: str | None, partitions: int | None):
     """The overlay engine chosen with :func:`engine_options`."""
     if engine == "local" and (scheduler or partitions):
         raise click.UsageError("--scheduler and --partitions need --engine dask")
-    from ..engine import get_engine
+    from ..overlay import get_engine
 
     if engine == "dask":
         return get_engine("dask", scheduler=scheduler, partitions=partitions)

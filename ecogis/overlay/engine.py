@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from geopandas import GeoDataFrame, GeoSeries
 
-from . import overlay
-from .errors import ConfigError
+from ..errors import ConfigError
+from . import core as overlay
 
 __all__ = ["Engine", "get_engine", "ENGINES"]
 
@@ -43,7 +43,7 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,
     ) -> GeoDataFrame:
         if self.name == "dask":
-            from .engine_dask import intersect_pairs_dask
+            from .dask_engine import intersect_pairs_dask
 
             res = intersect_pairs_dask(left, right, keep_geometry=keep_geometry, **self.options)
             if progress is not None:  # dask reports no per-chunk progress here
@@ -55,7 +55,7 @@ class Engine:
 
     def self_overlaps(self, gdf: GeoDataFrame) -> GeoDataFrame:
         if self.name == "dask":
-            from .engine_dask import self_overlaps_dask
+            from .dask_engine import self_overlaps_dask
 
             return self_overlaps_dask(gdf, **self.options)
         return overlay.self_overlaps(gdf, **self.options)
@@ -64,14 +64,14 @@ class Engine:
         self, left: GeoDataFrame, right: GeoDataFrame, *, by: str = "left"
     ) -> np.ndarray:
         if self.name == "dask":
-            from .engine_dask import overlap_area_dask
+            from .dask_engine import overlap_area_dask
 
             return overlap_area_dask(left, right, by=by, **self.options)
         return overlay.overlap_area(left, right, by=by, **self.options)
 
     def difference_each(self, left: GeoDataFrame, right: GeoDataFrame) -> GeoSeries:
         if self.name == "dask":
-            from .engine_dask import difference_each_dask
+            from .dask_engine import difference_each_dask
 
             return difference_each_dask(left, right, **self.options)
         return overlay.difference_each(left, right, **self.options)
@@ -118,7 +118,7 @@ def get_engine(name: str = "local", **opts: Any) -> Engine:
                 key="engine",
             ) from None
         if "partitions" in opts:
-            from .engine_dask import _n_partitions
+            from .dask_engine import _n_partitions
 
             _n_partitions(1, opts["partitions"], 1)
     return Engine(name=name, options=opts)

@@ -35,8 +35,8 @@ import numpy as np
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
-from . import overlay
-from .errors import ConfigError, DataSourceError
+from ..errors import ConfigError, DataSourceError
+from . import core as overlay
 
 __all__ = [
     "intersect_pairs_dask",

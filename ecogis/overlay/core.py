@@ -41,7 +41,7 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
-from .errors import CRSError
+from ..errors import CRSError
 
 __all__ = [
     "intersect_pairs",
