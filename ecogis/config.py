@@ -24,7 +24,6 @@ from .errors import ConfigError
 
 __all__ = [
     "ROLES",
-    "RULES",
     "AREA_UNITS",
     "TARGET_KEYS",
     "LayerSpec",
@@ -47,16 +46,6 @@ ROLES = {
     "pits": "legacy mine pits",
     "plots": "afforestation / enclosure plots",
     "sites": "candidate project sites",
-}
-
-# Rule name -> (allowed keys besides rule/layer/raster/basis/label, needs "layer" or "raster").
-# The screening module registers the check functions under the same names.
-RULES: dict[str, tuple[frozenset[str], str]] = {
-    "exclude": (frozenset({"buffer_m"}), "layer"),
-    "require": (frozenset({"min_share"}), "layer"),
-    "limit": (frozenset({"max_share", "max_mu", "buffer_m"}), "layer"),
-    "slope_max": (frozenset({"max_deg", "max_share"}), "raster"),
-    "raster_class": (frozenset({"allowed", "forbidden", "max_share"}), "raster"),
 }
 
 AREA_UNITS = ("m2", "mu", "ha", "km2", "wanmu")
@@ -220,17 +209,6 @@ _LAYER_KEYS = {
     "description": str,
 }
 _RULESET_KEYS = {"checks": list, "label": str, "basis": str, "min_eligible_mu": (int, float)}
-_CHECK_COMMON = {"rule": str, "layer": str, "raster": str, "basis": str, "label": str}
-_CHECK_PARAM_TYPES = {
-    "buffer_m": (int, float),
-    "min_share": (int, float),
-    "max_share": (int, float),
-    "max_mu": (int, float),
-    "max_deg": (int, float),
-    "allowed": list,
-    "forbidden": list,
-}
-BASEMAPS = ("none", "osm", "tianditu")
 
 
 class _Validator:
@@ -382,6 +360,8 @@ def parse_config(
     sliver_m2 = float(top.get("sliver_m2", 1.0))
     if sliver_m2 < 0:
         v.error("sliver_m2", f"must be >= 0, got {sliver_m2}")
+    from .mapping.model import BASEMAPS
+
     basemap = top.get("basemap", "none")
     if basemap not in BASEMAPS:
         v.error("basemap", f"unknown basemap {basemap!r}; allowed: {', '.join(BASEMAPS)}")
@@ -542,6 +522,9 @@ def parse_config(
 def _parse_check(
     v: _Validator, raw: Any, key: str, layers: Mapping[str, LayerSpec], raw_layers
 ) -> Check | None:
+    """One check of a rule set, validated against its rule's spec in the rule registry."""
+    from .screening.rules import COMMON_KEYS, PARAM_KINDS, RULES
+
     if not isinstance(raw, dict):
         v.error(key, f"expected a mapping such as {{layer: redline, rule: exclude}}, got {raw!r}")
         return None
@@ -554,9 +537,10 @@ def _parse_check(
         hint = f" (did you mean {close!r}?)" if close else ""
         v.error(f"{key}.rule", f"unknown rule {rule!r}{hint}; allowed: {', '.join(RULES)}")
         return None
-    allowed, needs = RULES[rule]
-    schema = dict(_CHECK_COMMON)
-    schema.update({k: _CHECK_PARAM_TYPES[k] for k in allowed})
+    spec = RULES[rule]
+    needs = spec.target
+    schema: dict[str, Any] = {k: (str,) for k in COMMON_KEYS}
+    schema.update({k: PARAM_KINDS[kind][0] for k, kind in spec.params.items()})
     ok = v.typed(raw, schema, key)
     target = ok.get(needs)
     other = "raster" if needs == "layer" else "layer"
@@ -572,36 +556,36 @@ def _parse_check(
                 f"no layer named {target!r}; layers: {', '.join(layers) or '(none)'}",
             )
         return None
-    spec = layers[target]
-    if needs == "raster" and not spec.is_raster:
+    layer_spec = layers[target]
+    if needs == "raster" and not layer_spec.is_raster:
         v.error(
             f"{key}.raster",
-            f"{target!r} has role {spec.role!r}; rule {rule!r} needs a raster layer",
+            f"{target!r} has role {layer_spec.role!r}; rule {rule!r} needs a raster layer",
         )
-    if needs == "layer" and spec.is_raster:
+    if needs == "layer" and layer_spec.is_raster:
         v.error(f"{key}.layer", f"{target!r} is a raster; rule {rule!r} needs a vector layer")
-    params = {k: ok[k] for k in allowed if k in ok}
-    for k in ("buffer_m", "max_mu", "max_deg"):
-        if k in params and params[k] < 0:
-            v.error(f"{key}.{k}", f"must be >= 0, got {params[k]}")
-    for k in ("min_share", "max_share"):
-        if k in params and not 0 <= params[k] <= 1:
-            v.error(f"{key}.{k}", f"is a share between 0 and 1, got {params[k]}")
-    for k in ("allowed", "forbidden"):
-        for j, code in enumerate(params.get(k, [])):
-            if isinstance(code, bool) or not isinstance(code, (int, str)):
-                v.error(f"{key}.{k}[{j}]", f"expected a class code (number or text), got {code!r}")
-    if rule == "slope_max" and "max_deg" not in params:
-        v.error(f"{key}.max_deg", "missing; slope_max needs the largest allowed slope in degrees")
-    if rule == "require" and "min_share" not in params:
-        v.error(
-            f"{key}.min_share",
-            "missing; require needs the least share of the site inside the layer",
-        )
-    if rule == "limit" and not ({"max_share", "max_mu"} & params.keys()):
-        v.error(key, "limit needs max_share or max_mu")
-    if rule == "raster_class" and not ({"allowed", "forbidden"} & params.keys()):
-        v.error(key, "raster_class needs allowed or forbidden class codes")
+    params = {k: ok[k] for k in spec.params if k in ok}
+    for k, value in params.items():
+        low, high = PARAM_KINDS[spec.params[k]][1:3]
+        if spec.params[k] == "codes":
+            for j, code in enumerate(value):
+                if isinstance(code, bool) or not isinstance(code, (int, str)):
+                    v.error(
+                        f"{key}.{k}[{j}]", f"expected a class code (number or text), got {code!r}"
+                    )
+        elif spec.params[k] == "share" and not low <= value <= high:
+            v.error(f"{key}.{k}", f"is a share between 0 and 1, got {value}")
+        elif low is not None and value < low:
+            v.error(f"{key}.{k}", f"must be >= {low:g}, got {value}")
+        elif high is not None and value > high:
+            v.error(f"{key}.{k}", f"must be <= {high:g}, got {value}")
+    for k in spec.required:
+        if k not in params:
+            v.error(
+                f"{key}.{k}", f"missing; rule {rule!r} needs {k} ({PARAM_KINDS[spec.params[k]][3]})"
+            )
+    if spec.one_of and not (set(spec.one_of) & params.keys()):
+        v.error(key, f"rule {rule!r} needs {' or '.join(spec.one_of)}")
     return Check(
         rule=rule,
         layer=ok.get("layer"),

@@ -56,6 +56,28 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``ecogis demo`` run once through the CLI in a fresh folder: ``(folder, output)``.
+
+    The folder holds ``layers/demo`` (with ``results/``), ``configs/demo.yaml`` and ``maps/``,
+    as a user would get them. Treat it as read-only.
+    """
+    from click.testing import CliRunner
+
+    from ecogis.cli import cli
+
+    root = tmp_path_factory.mktemp("demo_run")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        r = CliRunner().invoke(cli, ["demo"])
+    finally:
+        os.chdir(cwd)
+    assert r.exit_code == 0, r.output
+    return root, r.output
+
+
+@pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium (Playwright ``Browser``) for the whole test session.
 

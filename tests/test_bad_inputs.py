@@ -117,7 +117,7 @@ def test_repair_refuses_nan_coordinates_naming_the_feature():
 def test_registry_refuses_a_file_that_is_not_a_database(tmp_path):
     """sqlite3.DatabaseError escaped as an unforeseen failure (CLI exit 1); now DataSourceError."""
     from ecogis.errors import DataSourceError
-    from ecogis.registry import GpkgRegistry
+    from ecogis.restoration.store import GpkgRegistry
 
     p = tmp_path / "reg.gpkg"
     p.write_bytes(b"not sqlite at all\n" * 10)

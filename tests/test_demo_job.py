@@ -1,7 +1,6 @@
 """The quick start: `ecogis demo` runs the whole job on the demo data."""
 
 import math
-import os
 
 import geopandas as gpd
 import pandas as pd
@@ -11,14 +10,8 @@ from ecogis.cli import cli
 from ecogis.demo import PLANTED
 
 
-def test_ecogis_demo_runs_the_whole_job(tmp_path):
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        r = CliRunner().invoke(cli, ["demo"])
-    finally:
-        os.chdir(cwd)
-    assert r.exit_code == 0, r.output
+def test_ecogis_demo_runs_the_whole_job(demo_run):
+    tmp_path, output = demo_run
     results = tmp_path / "layers" / "demo" / "results"
     conflicts = gpd.read_file(results / "controls.gpkg", layer="conflicts")
     assert len(conflicts.groupby(["layer_a", "layer_b", "id_a", "id_b"])) == len(
@@ -40,7 +33,7 @@ def test_ecogis_demo_runs_the_whole_job(tmp_path):
     for kind in ("controls", "progress", "screening"):
         page = tmp_path / "maps" / f"{kind}.html"
         assert page.stat().st_size > 10_000
-        assert f"maps/{kind}.html" in r.output
+        assert f"maps/{kind}.html" in output
     assert (tmp_path / "configs" / "demo.yaml").exists()
 
 

@@ -20,9 +20,9 @@ import yaml
 from click.testing import CliRunner
 
 from ecogis.cli import cli
-from ecogis.cli.map_cmd import write_all_maps
 from ecogis.controls import check_controls
 from ecogis.demo import PLANTED
+from ecogis.demo import write_maps as write_all_maps
 from ecogis.errors import EcogisWarning
 from ecogis.units import m2_to_mu
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecogis.registry import GpkgRegistry
+from ecogis.restoration.store import GpkgRegistry
 
 REPO = Path(__file__).resolve().parents[1]
 N = 60  # updates per process
@@ -25,7 +25,7 @@ WORKER = textwrap.dedent(
     import sys
     import time
     from pathlib import Path
-    from ecogis.registry import GpkgRegistry
+    from ecogis.restoration.store import GpkgRegistry
 
     path, me, own_pit, own_plot, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     reg = GpkgRegistry(path, timeout=120)

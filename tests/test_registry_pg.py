@@ -28,8 +28,6 @@ from shapely.geometry import box
 
 from ecogis.cli import cli
 from ecogis.errors import DataSourceError, RegistryError
-from ecogis.registry import GpkgRegistry, open_registry
-from ecogis.registry_pg import PgRegistry
 from ecogis.restoration import (
     CREATED,
     TOTAL,
@@ -38,6 +36,7 @@ from ecogis.restoration import (
     plan_import,
     state_as_of,
 )
+from ecogis.restoration.store import GpkgRegistry, PgRegistry, open_registry
 
 REPO = Path(__file__).resolve().parents[1]
 X, Y = 500_000.0, 4_700_000.0
@@ -446,7 +445,7 @@ WORKER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from ecogis.registry_pg import PgRegistry
+    from ecogis.restoration.store import PgRegistry
     from ecogis.restoration import Change
 
     uri, schema, me, own_pit, own_plot, n, folder = sys.argv[1:8]
@@ -635,7 +634,7 @@ def test_cli_import_add_new_on_postgis(pg_project, tmp_path):
     cfg, uri = pg_project
     layer = tmp_path / "核查.geojson"
     new_pits_layer().to_file(layer)
-    run("pits", "list", "-c", cfg)  # builds the registry
+    run("pits", "init", "-c", cfg)  # builds the registry (a read such as pits list never does)
     reg = open_registry(uri)
     before = frames(reg)
     res = run("pits", "import", layer, "--add-new", "--dry-run", "-c", cfg)

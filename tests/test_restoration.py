@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 from ecogis.cli import cli
 from ecogis.errors import RegistryError
-from ecogis.registry import GpkgRegistry
 from ecogis.restoration import (
     TOTAL,
     Change,
@@ -27,6 +26,7 @@ from ecogis.restoration import (
     state_as_of,
     summarize_progress,
 )
+from ecogis.restoration.store import GpkgRegistry
 
 REPO = Path(__file__).resolve().parents[1]
 X, Y = 500_000.0, 4_700_000.0
@@ -651,6 +651,7 @@ def test_demo_progress_2022_matches_independent_totals(demo, tmp_path):
     reg = tmp_path / "restoration.gpkg"
     out = tmp_path / "demo.xlsx"
     cfg = demo.config_path
+    run("pits", "init", "-c", cfg, "--registry", reg)
     run("progress", "-c", cfg, "--registry", reg, "--year", 2022, "--xlsx", out)
     tables = pd.read_excel(out, sheet_name=None)
     targets = dict(load_config(cfg).targets[2022])
@@ -689,18 +690,23 @@ def test_demo_greening_finds_the_planted_pits_and_plots(demo, tmp_path):
     assert set(g.loc[g["flagged"], "id"]) == set(planted["pits"]) | set(planted["plots"])
 
 
-def test_cli_copies_of_the_lifecycle_match_the_library():
-    """The CLI keeps copies of statuses, kinds and NEW_REQUIRED for its options and help text
-    (so that start-up imports no pandas); they must not drift from the library's."""
-    from ecogis import restoration
-    from ecogis.cli import restoration_cmd
-    from ecogis.restoration import NEW_REQUIRED
+def test_cli_choices_are_the_models_vocabulary():
+    """The CLI's status and kind choices are the tuples of ecogis.restoration.model itself,
+    not copies, and the import help names the fields a new object needs from the model."""
+    from ecogis.cli.pits_cmd import pits
+    from ecogis.cli.plots_cmd import plots
+    from ecogis.restoration import model
 
-    assert tuple(restoration_cmd._PIT_STATUSES) == tuple(restoration.PIT_STATUSES)
-    assert tuple(restoration_cmd._PLOT_STATUSES) == tuple(restoration.PLOT_STATUSES)
-    assert tuple(restoration_cmd._PLOT_KINDS) == tuple(restoration.PLOT_KINDS)
+    def choices(group, cmd, option):
+        param = next(p for p in group.commands[cmd].params if p.name == option)
+        return param.type.choices
 
-    assert restoration_cmd._NEW_REQUIRED == {k: ", ".join(v) for k, v in NEW_REQUIRED.items()}
+    assert tuple(choices(pits, "update", "status")) == model.PIT_STATUSES
+    assert tuple(choices(pits, "list", "status")) == model.PIT_STATUSES
+    assert tuple(choices(plots, "update", "status")) == model.PLOT_STATUSES
+    assert tuple(choices(plots, "list", "kind")) == model.PLOT_KINDS
+    for group, otype in ((pits, "pit"), (plots, "plot")):
+        assert ", ".join(model.NEW_REQUIRED[otype]) in group.commands["import"].help
 
 
 @pytest.mark.parametrize("otype, flag", [("pits", "--treated-m2"), ("plots", "--completed-mu")])

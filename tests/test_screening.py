@@ -36,7 +36,7 @@ from shapely.geometry import box
 from ecogis.cli import cli
 from ecogis.config import load_config
 from ecogis.errors import CRSError, RuleError
-from ecogis.screening import CHECKS, NODATA_MAX_SHARE, VERDICTS, screen_sites
+from ecogis.screening import NODATA_MAX_SHARE, RULES, VERDICTS, screen_sites
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 4_700_000.0
@@ -342,7 +342,7 @@ def test_partial_nodata_decided_below_threshold_unknown_above(world):
 
 
 def test_registry_and_missing_inputs(world):
-    assert set(CHECKS) >= {"exclude", "require", "limit", "slope_max", "raster_class"}
+    assert set(RULES) >= {"exclude", "require", "limit", "slope_max", "raster_class"}
     assert VERDICTS == ("pass", "conditional", "unknown", "fail")
     cfg = load_config(world)
     layers = world_layers()

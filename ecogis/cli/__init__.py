@@ -27,10 +27,10 @@ COMMANDS = {
     "controls": "controls_cmd:controls",
     "screen": "screen_cmd:screen",
     "convert": "convert_cmd:convert",
-    "pits": "restoration_cmd:pits",
-    "plots": "restoration_cmd:plots",
-    "history": "restoration_cmd:history",
-    "progress": "restoration_cmd:progress",
+    "pits": "pits_cmd:pits",
+    "plots": "plots_cmd:plots",
+    "history": "history_cmd:history",
+    "progress": "progress_cmd:progress",
     "map": "map_cmd:map_group",
 }
 

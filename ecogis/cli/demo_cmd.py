@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from ._registry import default_user
 from .options import echo
+from .summaries import controls_summary, progress_summary, screening_summary, write_tables_out
 
 
 @click.command()
@@ -42,8 +44,7 @@ from .options import echo
     help="Random seed: the same seed gives the same data.",
 )
 @click.option("--data-only", is_flag=True, help="Only generate the data and config; run nothing.")
-@click.pass_context
-def demo(ctx, out_dir, config_path, maps_dir, seed, data_only):
+def demo(out_dir, config_path, maps_dir, seed, data_only):
     """Make the demo data set for Zhengxiangbai Banner and run the whole job on it.
 
     \b
@@ -80,59 +81,70 @@ def demo(ctx, out_dir, config_path, maps_dir, seed, data_only):
     if data_only:
         return
 
-    from ..config import load_config
-    from .controls_cmd import controls
-    from .map_cmd import write_all_maps
-    from .restoration_cmd import pits_init, progress_cmd
-    from .screen_cmd import screen
+    from ..controls import run_controls
+    from ..demo import write_maps
+    from ..io.project import Project
+    from ..io.tables import write_table, write_tables
+    from ..io.vector import write_layers
+    from ..restoration import init_registry, run_progress
+    from ..screening import run_screening
 
-    cfg_path = Path(result.config_path)
     results = out_dir / "results"
     results.mkdir(exist_ok=True)
+    with Project.open(result.config_path) as project:
+        echo("")
+        echo("== 2/5 three control lines: ecogis controls")
+        report = run_controls(project)
+        controls_summary(project.name, report)
+        written = [
+            write_layers(
+                report.frames(),
+                results / "controls.gpkg",
+                overwrite=True,
+                geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
+            ),
+            write_table(report.summary, results / "controls_summary.csv", overwrite=True),
+        ]
+        for path in written:
+            echo(f"wrote {path}")
 
-    echo("")
-    echo("== 2/5 three control lines: ecogis controls")
-    ctx.invoke(
-        controls,
-        config_path=cfg_path,
-        output=results / "controls.gpkg",
-        summary_path=results / "controls_summary.csv",
-        overwrite=True,
-    )
+        echo("")
+        echo("== 3/5 PV site screening: ecogis screen -r pv_sand_control")
+        screening = run_screening(project, "pv_sand_control")
+        path = write_layers(screening.frames(), results / "screening.gpkg", overwrite=True)
+        xlsx = write_tables(
+            {"sites": screening.table(), "rules": screening.rules_table()},
+            results / "screening.xlsx",
+            overwrite=True,
+        )
+        screening_summary(screening, [f"{path} (layers sites, eligible)", str(xlsx)])
 
-    echo("")
-    echo("== 3/5 PV site screening: ecogis screen -r pv_sand_control")
-    cfg = load_config(cfg_path)
-    sites = cfg.layers_with_role("sites")[0]
-    ctx.invoke(
-        screen,
-        sites=sites.source,
-        config_path=cfg_path,
-        ruleset="pv_sand_control",
-        output=results / "screening.gpkg",
-        xlsx_path=results / "screening.xlsx",
-        overwrite=True,
-    )
+        echo("")
+        echo(
+            "== 4/5 restoration registry and progress: ecogis pits init, ecogis progress --year 2022"
+        )
+        registry = project.registry_location
+        if (
+            isinstance(registry, Path)
+            and registry.exists()
+            and registry.parent.resolve() == out_dir.resolve()
+        ):
+            registry.unlink()  # the demo registry is rebuilt from the fresh demo layers
+        reg = init_registry(project, by=default_user() or "ecogis")
+        echo(f"registry {reg.label}: built from the layers (CRS {project.crs.to_string()})")
+        progress = run_progress(project, year=2022)
+        progress_summary(progress)
+        write_tables_out(progress.tables, None, results / "progress.xlsx", True)
 
-    echo("")
-    echo("== 4/5 restoration registry and progress: ecogis pits init, ecogis progress --year 2022")
-    registry = Path(cfg.registry) if cfg.registry else None
-    if (
-        registry is not None
-        and registry.exists()
-        and registry.parent.resolve() == out_dir.resolve()
-    ):
-        registry.unlink()  # the demo registry is rebuilt from the fresh demo layers
-    ctx.invoke(pits_init, config_path=cfg_path)
-    ctx.invoke(
-        progress_cmd,
-        config_path=cfg_path,
-        year=2022,
-        xlsx_path=results / "progress.xlsx",
-        overwrite=True,
-    )
-
-    echo("")
-    echo(f"== 5/5 maps -> {maps_dir}")
-    for path in write_all_maps(cfg_path, maps_dir, overwrite=True, year=2022):
-        echo(f"map: {path}")
+        echo("")
+        echo(f"== 5/5 maps -> {maps_dir}")
+        paths = write_maps(
+            project,
+            maps_dir,
+            year=2022,
+            controls=report,
+            progress=progress,
+            screening=screening,
+        )
+        for path in paths:
+            echo(f"map: {path}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import config_option, echo, overwrite_option
+from .options import config_option, echo, open_project, overwrite_option
 
 #: exit status of ``layers check --strict`` when problems were found (as controls' conflicts)
 EXIT_PROBLEMS = 3
@@ -52,16 +52,15 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
       ecogis layers check -c configs/demo.yaml --layer farmland --fix -o layers/fixed
       ecogis layers check -c configs/demo.yaml --strict   # exit status 3 on any problem
     """
-    from ..config import load_config
     from ..crs import check_coordinates
     from ..errors import CRSError, EcogisError, LayerError
     from ..geometry import feature_ids, repair_geometries, summarize_layer
-    from ..io.project import read_config_layer, resolve_working_crs
     from ..io.vector import write_layer
 
     if fix and out_dir is None:
         raise click.UsageError("--fix needs -o/--output DIR for the repaired copies")
-    cfg = load_config(config_path)
+    project = open_project(config_path)
+    cfg = project.config
     names = [n for n, s in cfg.layers.items() if not s.is_raster]
     for n in only:
         cfg.layer(n, key="--layer")
@@ -70,10 +69,10 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
     loaded, failures = {}, {}
     for n in names:
         try:
-            loaded[n] = read_config_layer(cfg, n, raw=True)
+            loaded[n] = project.stored(n)
         except EcogisError as exc:
             failures[n] = str(exc)
-    work = resolve_working_crs(cfg, {n: g for n, g in loaded.items() if g.crs is not None})
+    work = project.crs
     echo(f"{cfg.name}: {len(names)} vector layers; areas in {work.name} (EPSG:{work.to_epsg()})")
     problems = 0
     for n in names:

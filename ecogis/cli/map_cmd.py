@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 
-from .options import check_output, config_option, echo, overwrite_option
+from ..mapping.model import BASEMAPS, TIANDITU_ENV
+from .options import check_output, config_option, echo, open_project, overwrite_option
 
-__all__ = ["map_group", "write_all_maps", "controls_map", "progress_map", "screening_map"]
-
-#: environment variable holding the Tianditu key (never written into a config or the repo)
-TIANDITU_ENV = "TIANDITU_KEY"
-
-_KINDS = ("controls", "progress", "screening")
+__all__ = ["map_group"]
 
 
 def _map_options(f):
@@ -29,7 +23,7 @@ def _map_options(f):
     )(f)
     f = click.option(
         "--basemap",
-        type=click.Choice(["none", "osm", "tianditu"]),
+        type=click.Choice(BASEMAPS),
         default=None,
         help="Background tiles from the internet [default: the config's basemap, none]. "
         f"tianditu needs the {TIANDITU_ENV} environment variable.",
@@ -67,10 +61,13 @@ def controls_cmd(config_path, output, basemap, online, overwrite):
     line, overlaps inside a layer and the conflicts on top; the panel counts conflicts and mu
     per pair of lines.
     """
-    cfg = _load(config_path)
+    from ..controls import build_controls_map, run_controls
+
+    project = open_project(config_path)
     target = _target(output, "controls", overwrite)
-    m = controls_map(cfg, **_map_kwargs(cfg, basemap, online))
-    _save(m, target, overwrite)
+    options = _map_kwargs(project.config, basemap, online)
+    report = run_controls(project)
+    _save(build_controls_map(report, project_name=project.name, **options), target, overwrite)
 
 
 @map_group.command("progress")
@@ -88,10 +85,13 @@ def progress_cmd(config_path, output, basemap, online, overwrite, year):
     role pits and plots. The panel shows the year's totals against the targets and the 清零
     countdown (pits not yet treated); a chart shows the completion per township.
     """
-    cfg = _load(config_path)
+    from ..restoration import build_progress_map, run_progress
+
+    project = open_project(config_path)
     target = _target(output, "progress", overwrite)
-    m = progress_map(cfg, year=year, **_map_kwargs(cfg, basemap, online))
-    _save(m, target, overwrite)
+    options = _map_kwargs(project.config, basemap, online)
+    report = run_progress(project, year=year)
+    _save(build_progress_map(report, project_name=project.name, **options), target, overwrite)
 
 
 @map_group.command("screening")
@@ -119,222 +119,31 @@ def screening_cmd(
     Give the output of 'ecogis screen' with --sites-result, or SITES (any readable layer) to
     screen here with -r RULESET; with neither, the config's layer with role sites is screened.
     """
+    from ..screening import build_screening_map, load_screening, run_screening
+
     if sites is not None and sites_result is not None:
         raise click.UsageError("give SITES or --sites-result, not both")
-    cfg = _load(config_path)
-    target = _target(output, "screening", overwrite)
-    m = screening_map(
-        cfg,
-        sites=sites,
-        sites_result=sites_result,
-        ruleset=ruleset,
-        id_field=id_field,
-        **_map_kwargs(cfg, basemap, online),
-    )
-    _save(m, target, overwrite)
-
-
-# --------------------------------------------------------------------------------------
-# map assembly: config -> inputs -> analysis -> builder (paths stay here, not in mapping)
-# --------------------------------------------------------------------------------------
-
-
-def write_all_maps(
-    config_path: str | os.PathLike,
-    out_dir: str | os.PathLike,
-    *,
-    overwrite: bool = True,
-    year: int | None = None,
-) -> list[Path]:
-    """Write the controls, progress and screening maps of a config into ``out_dir``.
-
-    Offline maps with the config's basemap (no tiles for the demo). Used by ``ecogis demo``.
-
-    Returns
-    -------
-    list of Path
-        ``out_dir/controls.html``, ``progress.html``, ``screening.html``.
-    """
-    cfg = _load(Path(config_path))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    kwargs = _map_kwargs(cfg, None, False)
-    builders = {
-        "controls": lambda: controls_map(cfg, **kwargs),
-        "progress": lambda: progress_map(cfg, year=year, **kwargs),
-        "screening": lambda: screening_map(cfg, **kwargs),
-    }
-    from ..mapping import save_map
-
-    written = []
-    for kind in _KINDS:
-        written.append(save_map(builders[kind](), out_dir / f"{kind}.html", overwrite=overwrite))
-    return written
-
-
-def controls_map(cfg, **map_kwargs: Any):
-    """Read the control lines (and townships), check them, and build the controls map."""
-    from ..mapping.maps import build_controls_map, map_title
-    from .controls_cmd import run_controls
-
-    report, layers, townships, township_field = run_controls(cfg)
-    labels = {n: cfg.layers[n].title for n in cfg.control_lines}
-    id_fields = {n: cfg.layers[n].id_field for n in cfg.control_lines}
-    return build_controls_map(
-        layers,
-        report,
-        labels=labels,
-        id_fields=id_fields,
-        townships=townships,
-        township_field=township_field,
-        title=map_title(cfg.name, "controls"),
-        **map_kwargs,
-    )
-
-
-def progress_map(cfg, *, year: int | None = None, **map_kwargs: Any):
-    """Load pits and plots (registry, else layers), summarize the year and build the map."""
-    from ..io.project import read_townships
-    from ..mapping.maps import build_progress_map, map_title
-    from ..restoration import summarize_progress
-
-    pits, plots = _restoration_objects(cfg)
-    year = _default_year(cfg) if year is None else year
-    townships, township_field = read_townships(cfg, pits.crs)
-    names = None
-    if townships is not None and township_field:
-        names = [str(n) for n in townships[township_field]]
-    summary = summarize_progress(pits, plots, targets=cfg.targets, year=year, townships=names)
-    targets = dict(cfg.targets.get(year, {}))
-    return build_progress_map(
-        pits,
-        plots,
-        summary,
-        targets=targets,
-        year=year,
-        townships=townships,
-        township_field=township_field,
-        title=f"{map_title(cfg.name, 'progress')}（{year} 年）",
-        **map_kwargs,
-    )
-
-
-def screening_map(
-    cfg,
-    *,
-    sites: str | None = None,
-    sites_result: Path | None = None,
-    ruleset: str | None = None,
-    id_field: str | None = None,
-    **map_kwargs: Any,
-):
-    """Screen sites (or read a screening result) and build the screening map."""
-    from ..crs import to_working
-    from ..errors import ConfigError
-    from ..io.project import read_config_layer, resolve_working_crs
-    from ..io.vector import read_layer
-    from ..mapping.maps import build_screening_map, map_title
-
-    if ruleset is not None:
-        rs = cfg.ruleset(ruleset)
-    elif len(cfg.rulesets) == 1:
-        rs = next(iter(cfg.rulesets.values()))
-    elif sites_result is None:
-        known = ", ".join(cfg.rulesets) or "(none)"
-        raise ConfigError(
-            f"choose a rule set with -r/--ruleset; rule sets in this config: {known}",
-            path=str(cfg.path),
-        )
-    else:
-        rs = None  # a finished result, no context layers to draw
-
-    layer_names = list(dict.fromkeys(c.layer for c in rs.checks if c.layer)) if rs else []
-    layers = {n: read_config_layer(cfg, n) for n in layer_names}
-    labels = {n: spec.title for n, spec in cfg.layers.items()}
-
-    if sites_result is not None:
-        if not Path(sites_result).exists():
-            raise click.BadParameter(f"{sites_result}: file not found", param_hint="--sites-result")
-        result_sites = read_layer(f"{sites_result}|layer=sites", name=f"{sites_result} sites")
-        result_eligible = read_layer(
-            f"{sites_result}|layer=eligible", name=f"{sites_result} eligible"
-        )
-        work = resolve_working_crs(cfg, {"__sites__": result_sites, **layers})
-        layers = {n: to_working(g, work) for n, g in layers.items()}
-    else:
-        if sites is None:
-            role = cfg.layers_with_role("sites")
-            if not role:
-                raise ConfigError(
-                    "no sites to screen: give SITES or --sites-result, or add a layer with "
-                    "role: sites to the config",
-                    path=str(cfg.path),
+    with open_project(config_path) as project:
+        target = _target(output, "screening", overwrite)
+        options = _map_kwargs(project.config, basemap, online)
+        if sites_result is not None:
+            if not sites_result.exists():
+                raise click.BadParameter(
+                    f"{sites_result}: file not found", param_hint="--sites-result"
                 )
-            sites_gdf = read_config_layer(cfg, role[0].name)
-            id_field = id_field or role[0].id_field
+            # the config's only rule set gives the context layers, unless -r names one
+            if ruleset is None and len(project.config.rulesets) == 1:
+                ruleset = next(iter(project.config.rulesets))
+            result = load_screening(project, sites_result, ruleset=ruleset)
         else:
-            sites_gdf = read_layer(sites, geom_type="polygon", id_field=id_field)
-        from .screen_cmd import run_screening
-
-        result, layers, _ = run_screening(cfg, rs, sites_gdf, id_field=id_field)
-        result_sites, result_eligible = result.sites, result.eligible
-    return build_screening_map(
-        result_sites,
-        result_eligible,
-        layers=layers,
-        labels=labels,
-        title=map_title(cfg.name, "screening"),
-        ruleset_label=(rs.label or rs.name) if rs else None,
-        **map_kwargs,
-    )
+            result = run_screening(project, ruleset, sites, id_field=id_field)
+        m = build_screening_map(result, project_name=project.name, **options)
+    _save(m, target, overwrite)
 
 
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
-
-
-def _restoration_objects(cfg):
-    """Current pits and plots: from the registry if it exists, else the config's layers."""
-    from ..config import is_database_uri
-    from ..errors import ConfigError
-    from ..io.project import read_config_layer
-    from ..restoration import normalize_objects
-
-    if cfg.registry and (is_database_uri(cfg.registry) or Path(cfg.registry).is_file()):
-        from ..registry import open_registry
-
-        pits, plots, _ = open_registry(cfg.registry).snapshot()
-        return pits, plots
-    found = {}
-    for role in ("pits", "plots"):
-        specs = cfg.layers_with_role(role)
-        if not specs:
-            where = f"registry {cfg.registry} does not exist and " if cfg.registry else ""
-            raise ConfigError(
-                f"{where}no layer with role: {role}; add one (or build the registry with "
-                "'ecogis pits init')",
-                path=str(cfg.path),
-            )
-        gdf = read_config_layer(cfg, specs[0].name)
-        found[role] = normalize_objects(gdf, role, name=f"layers.{specs[0].name}")
-    return found["pits"], found["plots"]
-
-
-def _default_year(cfg) -> int:
-    """The latest target year not after this year (this year when there are no targets)."""
-    this_year = _dt.date.today().year
-    years = sorted(int(y) for y in cfg.targets)
-    past = [y for y in years if y <= this_year]
-    if past:
-        return past[-1]
-    return years[0] if years else this_year
-
-
-def _load(config_path: Path):
-    from ..config import load_config
-
-    return load_config(config_path)
 
 
 def _map_kwargs(cfg, basemap: str | None, online: bool) -> dict:
@@ -366,7 +175,7 @@ def _target(output: Path | None, kind: str, overwrite: bool) -> Path:
 
 
 def _save(m, target: Path, overwrite: bool) -> None:
-    from ..mapping import save_map
+    from ..mapping.base import save_map
 
     path = save_map(m, target, overwrite=overwrite)
     size = path.stat().st_size / 1e6

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from ..model import ENGINES
+
 __all__ = [
     "config_option",
     "overwrite_option",
@@ -15,7 +17,7 @@ __all__ = [
     "verbosity",
     "echo",
     "progress",
-    "load_config_or_fail",
+    "open_project",
     "engine_options",
     "make_engine",
     "output_target",
@@ -66,10 +68,11 @@ def progress(label: str, total: int) -> Iterator:
         yield bar.update
 
 
-def load_config_or_fail(config_path: Path, *, check_files: bool = True):
-    from ..config import load_config
+def open_project(config_path: Path, *, registry: str | None = None):
+    """The project of ``-c CONFIG`` (a ConfigError names every problem of the config)."""
+    from ..io.project import Project
 
-    return load_config(config_path, check_files=check_files)
+    return Project.open(config_path, registry=registry)
 
 
 def engine_options(f):
@@ -89,7 +92,7 @@ def engine_options(f):
     )(f)
     f = click.option(
         "--engine",
-        type=click.Choice(["local", "dask"]),
+        type=click.Choice(ENGINES),
         default="local",
         show_default=True,
         help="Overlay engine: local threads (a county), or dask partitions (a league or region; "

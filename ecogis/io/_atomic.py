@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import EcogisError, LayerError
 
-__all__ = ["atomic_path", "atomic_paths", "check_output", "SIDECARS"]
+__all__ = ["atomic_path", "atomic_paths", "atomic_group", "check_output", "SIDECARS"]
 
 #: files that travel with a shapefile
 SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
@@ -98,6 +98,39 @@ def atomic_paths(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
         raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_group(
+    paths: list[str | os.PathLike], *, overwrite: bool = True
+) -> Iterator[dict[Path, Path]]:
+    """Temporary paths (same names, in hidden folders beside the targets) for several outputs
+    of one run; all are moved into place when the body succeeds, none otherwise.
+
+    Use it when a run writes several files that belong together (a GeoPackage and its table):
+    an error in the last one leaves none of them behind.
+    """
+    dirs: dict[Path, Path] = {}
+    tmp: dict[Path, Path] = {}
+    try:
+        for p in map(Path, paths):
+            check_output(p, overwrite=overwrite)
+            parent = p.parent if str(p.parent) else Path(".")
+            if parent not in dirs:
+                try:
+                    dirs[parent] = Path(
+                        tempfile.mkdtemp(prefix=".ecogis.", suffix=".tmp", dir=parent)
+                    )
+                except OSError as exc:
+                    raise _unwritable(p, exc) from None
+            tmp[p] = dirs[parent] / p.name
+        yield tmp
+        for p, t in tmp.items():
+            _fsync(t)
+            os.replace(t, p)
+    finally:
+        for d in dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 #: errors of the file system, not of the data: disk full, file size limit, read-only, denied

@@ -1,114 +1,452 @@
-"""Read the layers a config names, in one working CRS."""
+"""The Project: a config, its working CRS decided once, its layers read once.
+
+Every job takes a :class:`Project`. It reads each layer of the config at most once per run and
+keeps two views of it: as stored (:meth:`Project.stored`, for QA reports such as invalid
+geometries) and validated in the working CRS (:meth:`Project.layer`, what the jobs compute on).
+The working CRS is decided in one place, :meth:`Project.crs`, and explained in
+:attr:`Project.crs_reason`.
+
+Examples
+--------
+>>> project = Project.open("configs/demo.yaml")  # doctest: +SKIP
+>>> project.crs.to_epsg()  # doctest: +SKIP
+4547
+>>> redline = project.layer("redline")  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import collections
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..errors import LayerError
+from ..config import Config, is_database_uri, load_config
+from ..errors import ConfigError, CRSError, EcogisError, LayerError, RegistryError
+from ..model import TOWNSHIP_FIELDS
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import rasterio
     from pyproj import CRS
 
-    from ..config import Config, LayerSpec
+    from ..config import LayerSpec
 
-__all__ = ["read_config_layer", "read_townships", "study_area_bounds", "resolve_working_crs"]
+__all__ = ["Project", "Townships", "STUDY_AREA_ROLES"]
+
+#: roles whose layers outline the study area, in order of preference, for ``crs: auto``
+STUDY_AREA_ROLES = ("boundary", "admin")
 
 
-def read_config_layer(
-    config: Config,
-    name: str,
-    *,
-    to_crs: CRS | None = None,
-    geom_type: str | None = "polygon",
-    key: str | None = None,
-    raw: bool = False,
-) -> gpd.GeoDataFrame:
-    """Read the vector layer ``name`` of ``config``, validated and (optionally) reprojected.
+@dataclass(frozen=True)
+class Townships:
+    """The township layer of a project (role ``admin``) in the working CRS.
 
-    The config's ``on_invalid`` policy applies unless the layer sets its own.
+    Attributes
+    ----------
+    frame : GeoDataFrame
+        The townships.
+    field : str or None
+        The column with the names: the layer's ``name_field``, else the first of
+        :data:`ecogis.model.TOWNSHIP_FIELDS` present, else None (townships are then named by
+        their row).
     """
-    spec: LayerSpec = config.layer(name, key=key)
-    if spec.is_raster:
-        raise LayerError(f"layers.{name}: {spec.path} is a raster; a vector layer is needed here")
-    from .vector import read_layer
 
-    gdf = read_layer(
-        spec.path,
-        layer=spec.layer,
-        name=f"{name} ({spec.title})" if spec.label else name,
-        crs=spec.crs,
-        encoding=spec.encoding,
-        on_invalid=spec.on_invalid or config.on_invalid,
-        geom_type=None if raw else geom_type,
-        id_field=spec.id_field,
-        raw=raw,
-    )
-    if to_crs is not None and gdf.crs is not None:
+    frame: gpd.GeoDataFrame
+    field: str | None
+
+    @property
+    def names(self) -> list[str] | None:
+        """Township names in layer order, each once (None without a name column)."""
+        if self.field is None:
+            return None
+        return [str(n) for n in self.frame[self.field].dropna().unique()]
+
+
+class Project:
+    """A project config with its layers, read once and cached.
+
+    Build with :meth:`open`. Use as a context manager (or call :meth:`close`) so that rasters
+    opened with :meth:`raster` are closed.
+
+    Parameters
+    ----------
+    config : Config
+        A validated config (:func:`ecogis.config.load_config`).
+    registry : str or path, optional
+        The restoration registry to use instead of the config's ``registry:``.
+
+    Attributes
+    ----------
+    reads : collections.Counter
+        How often each layer source was read from its file or database (one per layer and
+        run, however many jobs use it).
+    """
+
+    def __init__(self, config: Config, *, registry: str | os.PathLike | None = None):
+        self.config = config
+        self._registry = str(registry) if registry is not None else config.registry
+        self._stored: dict[str, gpd.GeoDataFrame] = {}
+        self._layers: dict[str, gpd.GeoDataFrame] = {}
+        self._rasters: dict[str, rasterio.DatasetReader] = {}
+        self._crs: CRS | None = None
+        self._crs_reason = ""
+        self._townships: Townships | None | bool = False  # False: not looked up yet
+        self.reads: collections.Counter[str] = collections.Counter()
+
+    @classmethod
+    def open(
+        cls,
+        config: str | os.PathLike | Config,
+        *,
+        check_files: bool = True,
+        registry: str | os.PathLike | None = None,
+    ) -> Project:
+        """Open a project from a config file (or an already loaded :class:`Config`).
+
+        Raises
+        ------
+        ConfigError
+            The config is missing or invalid (every problem with its key path).
+        """
+        if not isinstance(config, Config):
+            config = load_config(config, check_files=check_files)
+        return cls(config, registry=registry)
+
+    def __repr__(self) -> str:
+        where = self.config.path or self.config.base_dir
+        return f"Project({str(where)!r})"
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the rasters this project opened."""
+        for ds in self._rasters.values():
+            with contextlib.suppress(Exception):
+                ds.close()
+        self._rasters.clear()
+
+    # ------------------------------------------------------------------------- config
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def spec(self, name: str, *, key: str | None = None) -> LayerSpec:
+        """The config entry of layer ``name`` (ConfigError listing the known ones)."""
+        return self.config.layer(name, key=key)
+
+    def layers_with_role(self, role: str) -> list[str]:
+        """Names of the config's layers with ``role``, in config order."""
+        return [spec.name for spec in self.config.layers_with_role(role)]
+
+    def title(self, name: str) -> str:
+        """A layer's label for people (its name where no label is given)."""
+        return self.config.layers[name].title if name in self.config.layers else name
+
+    def labels(self) -> dict[str, str]:
+        """Layer name -> label for people, for every layer of the config."""
+        return {n: spec.title for n, spec in self.config.layers.items()}
+
+    def _where(self) -> str | None:
+        return str(self.config.path) if self.config.path else None
+
+    # ------------------------------------------------------------------------- layers
+
+    def stored(self, name: str, *, key: str | None = None) -> gpd.GeoDataFrame:
+        """Layer ``name`` exactly as stored (its declared ``crs:`` assigned if it has none).
+
+        Read on first use, then cached; do not change the frame in place.
+        """
+        spec = self._vector_spec(name, key=key)
+        if name not in self._stored:
+            from .vector import read_stored
+
+            self._stored[name] = read_stored(
+                spec.path,
+                layer=spec.layer,
+                name=_label(spec),
+                crs=spec.crs,
+                encoding=spec.encoding,
+            )
+            self.reads[spec.source] += 1
+        return self._stored[name]
+
+    def layer(self, name: str, *, key: str | None = None) -> gpd.GeoDataFrame:
+        """Layer ``name`` validated (CRS and coordinates checked, polygons only, empties
+        dropped, invalid geometries handled by ``on_invalid``) and in the working CRS.
+
+        Read on first use (the same read as :meth:`stored`), then cached.
+        """
+        if name not in self._layers:
+            from ..crs import to_working
+            from .vector import validate_layer
+
+            spec = self._vector_spec(name, key=key)
+            gdf = validate_layer(
+                self.stored(name, key=key),
+                name=_label(spec),
+                on_invalid=spec.on_invalid or self.config.on_invalid,
+                geom_type="polygon",
+                id_field=spec.id_field,
+            )
+            self._layers[name] = to_working(gdf, self.crs)
+        return self._layers[name]
+
+    def read(
+        self,
+        source: str | os.PathLike,
+        *,
+        crs: Any = None,
+        id_field: str | None = None,
+        encoding: str | None = None,
+        name: str | None = None,
+    ) -> gpd.GeoDataFrame:
+        """A polygon layer that is not in the config (a file named on the command line),
+        validated like :meth:`layer` and reprojected to the working CRS.
+
+        ``crs`` declares the CRS of a source that carries none. Not cached.
+        """
         from ..crs import to_working
+        from .vector import read_stored, validate_layer
 
-        gdf = to_working(gdf, to_crs)
-    return gdf
-
-
-def study_area_bounds(
-    layers: dict[str, gpd.GeoDataFrame],
-) -> tuple[float, float, float, float] | None:
-    """Lon/lat bounds (EPSG:4490) of the given layers together, or None if none has a CRS."""
-    import numpy as np
-    from pyproj import Transformer
-
-    boxes = []
-    for gdf in layers.values():
-        if gdf.crs is None or len(gdf) == 0:
-            continue
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if not np.isfinite([minx, miny, maxx, maxy]).all():
-            continue
-        tr = Transformer.from_crs(gdf.crs, 4490, always_xy=True)
-        xs, ys = tr.transform([minx, minx, maxx, maxx], [miny, maxy, miny, maxy])
-        if np.isfinite(xs).all() and np.isfinite(ys).all():
-            boxes.append((min(xs), min(ys), max(xs), max(ys)))
-    if not boxes:
-        return None
-    arr = np.array(boxes)
-    return (
-        float(arr[:, 0].min()),
-        float(arr[:, 1].min()),
-        float(arr[:, 2].max()),
-        float(arr[:, 3].max()),
-    )
-
-
-def resolve_working_crs(config: Config, layers: dict[str, gpd.GeoDataFrame]) -> CRS:
-    """The run's working CRS: ``config.crs``, or for ``auto`` the GK zone of the study area.
-
-    The study area is the ``boundary`` layer when it was read, else all given layers.
-    """
-    from ..crs import working_crs
-
-    boundary = {
-        n: g
-        for n, g in layers.items()
-        if n in config.layers and config.layers[n].role == "boundary"
-    }
-    return working_crs(config.crs, study_area_bounds(boundary or layers))
-
-
-def read_townships(config: Config, crs) -> tuple[gpd.GeoDataFrame | None, str | None]:
-    """The first ``admin`` layer (in ``crs``) and its ``name_field``, or ``(None, None)``."""
-    from ..errors import ConfigError
-
-    admin = config.layers_with_role("admin")
-    if not admin:
-        return None, None
-    townships = read_config_layer(config, admin[0].name, to_crs=crs)
-    field = admin[0].name_field
-    if field and field not in townships.columns:
-        cols = ", ".join(c for c in townships.columns if c != townships.geometry.name)
-        raise ConfigError(
-            f"name_field {field!r} is not a column of {admin[0].source}; columns: {cols or '(none)'}",
-            key=f"layers.{admin[0].name}.name_field",
-            path=str(config.path) if config.path else None,
+        gdf = read_stored(source, name=name, crs=crs, encoding=encoding)
+        self.reads[str(source)] += 1
+        gdf = validate_layer(
+            gdf,
+            name=gdf.attrs["label"],
+            on_invalid=self.config.on_invalid,
+            geom_type="polygon",
+            id_field=id_field,
         )
-    return townships, field
+        return to_working(gdf, self.crs)
+
+    def _vector_spec(self, name: str, *, key: str | None) -> LayerSpec:
+        spec = self.spec(name, key=key)
+        if spec.is_raster:
+            raise LayerError(
+                f"layers.{name}: {spec.path} is a raster; a vector layer is needed here"
+            )
+        return spec
+
+    def townships(self) -> Townships | None:
+        """The first layer with role ``admin``, in the working CRS, or None."""
+        if self._townships is False:
+            names = self.layers_with_role("admin")
+            if not names:
+                self._townships = None
+            else:
+                spec = self.config.layers[names[0]]
+                frame = self.layer(spec.name)
+                field = spec.name_field
+                if field and field not in frame.columns:
+                    cols = ", ".join(c for c in frame.columns if c != frame.geometry.name)
+                    raise ConfigError(
+                        f"name_field {field!r} is not a column of {spec.source}; "
+                        f"columns: {cols or '(none)'}",
+                        key=f"layers.{spec.name}.name_field",
+                        path=self._where(),
+                    )
+                if field is None:
+                    field = next((c for c in TOWNSHIP_FIELDS if c in frame.columns), None)
+                self._townships = Townships(frame=frame, field=field)
+        return self._townships or None
+
+    def raster(self, name: str) -> rasterio.DatasetReader:
+        """The raster layer ``name`` (or a raster file not in the config), opened once and
+        closed by :meth:`close`."""
+        from .raster import open_raster
+
+        if name not in self.config.layers and Path(name).is_file():
+            path, label = name, Path(name).name
+        else:
+            spec = self.spec(name)
+            if not spec.is_raster:
+                raise LayerError(
+                    f"layers.{name}: {spec.path} has role {spec.role!r}; a raster is needed here"
+                )
+            path, label = spec.path, f"layers.{name}"
+        if name not in self._rasters:
+            self._rasters[name] = open_raster(path, name=label)
+            self.reads[str(path)] += 1
+        return self._rasters[name]
+
+    # ------------------------------------------------------------------------- working CRS
+
+    @property
+    def crs(self) -> CRS:
+        """The working CRS of every computation, decided once per project.
+
+        ``crs:`` of the config when it names one; for ``auto`` the CGCS2000 3-degree
+        Gauss-Kruger zone (no prefix) whose central meridian is nearest the centre of the study
+        area: the layers with role ``boundary``, else ``admin``, else every vector layer.
+        """
+        if self._crs is None:
+            self._crs, self._crs_reason = self._decide_crs()
+        return self._crs
+
+    @property
+    def crs_reason(self) -> str:
+        """Why :attr:`crs` is what it is, in a sentence for people."""
+        _ = self.crs
+        return self._crs_reason
+
+    def _decide_crs(self) -> tuple[CRS, str]:
+        from ..crs import working_crs
+
+        spec = self.config.crs
+        if str(spec).lower() != "auto":
+            crs = working_crs(spec, None)
+            return crs, f"crs: {spec} in the config"
+        for role in (*STUDY_AREA_ROLES, None):
+            names = (
+                self.layers_with_role(role)
+                if role
+                else [n for n, s in self.config.layers.items() if not s.is_raster]
+            )
+            if not names:
+                continue
+            boxes, used, without, unreadable = [], [], [], []
+            for n in names:
+                try:
+                    box = self._lonlat_bounds(n)
+                except EcogisError as exc:  # reported when the layer itself is used
+                    unreadable.append(exc)
+                    continue
+                if box is None:
+                    without.append(n)
+                else:
+                    boxes.append(box)
+                    used.append(n)
+            if not boxes and unreadable and not without:
+                raise unreadable[0]
+            if not boxes:
+                raise CRSError(
+                    "crs: auto needs a study area with a CRS, but "
+                    + ", ".join(f"layer {n!r}" for n in without)
+                    + (" has" if len(without) == 1 else " have")
+                    + " none (.prj missing?); declare layers.<name>.crs (e.g. EPSG:4490) or "
+                    "set crs: in the config (e.g. EPSG:4547)"
+                )
+            bounds = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+            crs = working_crs("auto", bounds)
+            what = f"role {role}" if role else "every vector layer"
+            return crs, (
+                f"crs: auto, the 3-degree zone of the study area ({what}: {', '.join(used)})"
+            )
+        raise CRSError(
+            "crs: auto needs a study area, but the config has no vector layer; add a layer "
+            "with role boundary, or set crs: in the config (e.g. EPSG:4547)"
+        )
+
+    def _lonlat_bounds(self, name: str) -> tuple[float, float, float, float] | None:
+        """Lon/lat box (EPSG:4490) of a layer, or None when it has no CRS or no features.
+
+        A file layer is asked for its extent and CRS (no feature is read) unless it was read
+        already; others are read (and so cached for the run).
+        """
+        import numpy as np
+        from pyproj import CRS, Transformer
+
+        spec = self.config.layers[name]
+        bounds, crs = None, None
+        if name not in self._stored and _has_cheap_extent(spec):
+            import pyogrio
+
+            try:
+                info = pyogrio.read_info(spec.path, layer=spec.layer)
+            except Exception:  # unreadable: reading it below gives the proper message
+                info = None
+            if info is not None and info.get("total_bounds") is not None:
+                bounds = tuple(float(v) for v in info["total_bounds"])
+                crs = info.get("crs") or spec.crs
+                crs = CRS.from_user_input(crs) if crs else None
+                if info.get("features") == 0:
+                    return None
+        if bounds is None:
+            gdf = self.stored(name)
+            if gdf.crs is None or len(gdf) == 0:
+                return None
+            bounds, crs = tuple(float(v) for v in gdf.total_bounds), gdf.crs
+        if crs is None:
+            return None
+        if not np.isfinite(bounds).all():
+            return None
+        tr = Transformer.from_crs(crs, 4490, always_xy=True)
+        minx, miny, maxx, maxy = bounds
+        xs, ys = tr.transform([minx, minx, maxx, maxx], [miny, maxy, miny, maxy])
+        if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+            return None
+        return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+
+    # ------------------------------------------------------------------------- registry
+
+    @property
+    def registry_location(self) -> str | Path | None:
+        """The restoration registry: a GeoPackage path, a PostGIS URI, or None."""
+        if self._registry is None:
+            return None
+        if is_database_uri(self._registry):
+            return self._registry
+        return Path(self._registry)
+
+    def registry_exists(self) -> bool:
+        """True when the registry has been built (a PostGIS server is asked)."""
+        location = self.require_registry()
+        if isinstance(location, Path):
+            return location.exists()
+        from ..restoration.store import PgRegistry
+
+        return PgRegistry.exists(location)
+
+    def registry(self):
+        """The restoration registry, opened (never created: see ``ecogis pits init``).
+
+        Raises
+        ------
+        RegistryError
+            The config names no registry, or it has not been built yet.
+        """
+        location = self.require_registry()
+        if not self.registry_exists():
+            raise RegistryError(
+                f"registry {location} does not exist yet; build it from the config's pits and "
+                f"plots layers with 'ecogis pits init -c {self.config.path or 'CONFIG'}'"
+            )
+        from ..restoration.store import open_registry
+
+        return open_registry(location)
+
+    def require_registry(self) -> str | Path:
+        """:attr:`registry_location`, or ConfigError when the config names no registry."""
+        location = self.registry_location
+        if location is None:
+            raise ConfigError(
+                "no registry: key; add e.g. 'registry: ../layers/restoration.gpkg' "
+                "or pass --registry",
+                path=self._where(),
+            )
+        return location
+
+
+def _label(spec: LayerSpec) -> str:
+    """How messages name a config layer: ``farmland (永久基本农田)``."""
+    return f"{spec.name} ({spec.title})" if spec.label else spec.name
+
+
+def _has_cheap_extent(spec: LayerSpec) -> bool:
+    """GDAL knows the extent of these without reading features (header, R-tree, contents)."""
+    if is_database_uri(spec.path):
+        return False
+    return Path(spec.path).suffix.lower() in (".gpkg", ".shp", ".gdb")

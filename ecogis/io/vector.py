@@ -21,7 +21,16 @@ from ._atomic import atomic_path, atomic_paths
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["read_layer", "write_layer", "write_layers", "list_layers", "DRIVERS", "driver_for"]
+__all__ = [
+    "read_layer",
+    "read_stored",
+    "validate_layer",
+    "write_layer",
+    "write_layers",
+    "list_layers",
+    "DRIVERS",
+    "driver_for",
+]
 
 #: file suffix -> OGR driver used for writing
 DRIVERS = {
@@ -115,10 +124,34 @@ def read_layer(
     CRSError
         No CRS, or coordinates that cannot be right for it.
     """
-    import geopandas as gpd
+    gdf = read_stored(path, layer=layer, name=name, crs=crs, encoding=encoding)
+    if raw:
+        return gdf
+    return validate_layer(
+        gdf,
+        name=gdf.attrs["label"],
+        on_invalid=on_invalid,
+        geom_type=geom_type,
+        id_field=id_field,
+        check_crs=check_crs,
+    )
 
-    from ..crs import check_coordinates, parse_crs
-    from ..geometry import repair_geometries
+
+def read_stored(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    name: str | None = None,
+    crs: object = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one vector layer exactly as stored: the one function that reads layer files.
+
+    ``crs`` is assigned when the source has none (a declaration). The frame's
+    ``attrs["label"]`` holds the name messages use for it (``name``, else the file name).
+    Nothing is checked or repaired: see :func:`validate_layer`.
+    """
+    from ..crs import parse_crs
 
     path_str = str(path)
     if is_database_uri(path_str):
@@ -154,22 +187,44 @@ def read_layer(
 
     if gdf.crs is None and crs is not None:
         gdf = gdf.set_crs(parse_crs(crs, key=f"{label}: crs"))
-    if raw:
-        return gdf
+    gdf.attrs["label"] = label
+    return gdf
+
+
+def validate_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    on_invalid: str = "fix",
+    geom_type: str | None = None,
+    id_field: str | None = None,
+    check_crs: bool = True,
+) -> gpd.GeoDataFrame:
+    """The checks :func:`read_layer` makes, on a layer already read (the input is not changed).
+
+    Refuses a missing CRS and impossible coordinates (``check_crs``) and other geometry types
+    than ``geom_type``; drops empty geometries and repairs, keeps or refuses invalid ones by
+    ``on_invalid``, each with a warning naming the features.
+    """
+    import geopandas as gpd
+
+    from ..crs import check_coordinates
+    from ..geometry import repair_geometries
+
     if check_crs:
         if gdf.crs is None:
             raise CRSError(
-                f"{label}: layer has no CRS (.prj missing?); declare it (config: "
+                f"{name}: layer has no CRS (.prj missing?); declare it (config: "
                 "layers.<name>.crs; command line: --sites-crs / --crs, e.g. EPSG:4547) "
                 "or add a .prj — ecogis never guesses"
             )
-        check_coordinates(gdf, label)
+        check_coordinates(gdf, name)
 
     if geom_type is not None:
-        _check_geom_type(gdf, geom_type, label)
+        _check_geom_type(gdf, geom_type, name)
     polygons = geom_type == "polygon" if geom_type else None
     gdf = repair_geometries(
-        gdf, name=label, on_invalid=on_invalid, id_field=id_field, polygons=polygons
+        gdf, name=name, on_invalid=on_invalid, id_field=id_field, polygons=polygons
     )
     if not isinstance(gdf, gpd.GeoDataFrame):  # pragma: no cover - defensive
         gdf = gpd.GeoDataFrame(gdf)

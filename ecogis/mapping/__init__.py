@@ -2,43 +2,33 @@
 
 ``new_map`` -> ``add_polygons`` (one call per layer) -> ``add_legend`` / ``add_panel`` /
 ``add_chart`` -> ``save_map``. Maps embed Leaflet and reference no external script or
-stylesheet; only an optional basemap's tiles come from the internet. See ``base.py``.
+stylesheet; only an optional basemap's tiles come from the internet. See ``base.py``. The
+three maps themselves live with their jobs (``ecogis.controls.map`` ...); ``model`` (basemaps)
+stays cheap to import.
 """
 
 from __future__ import annotations
 
-from .assets import add_jquery
-from .base import (
-    BASEMAPS,
-    CANVAS_THRESHOLD,
-    EcogisMap,
-    add_chart,
-    add_legend,
-    add_panel,
-    add_polygons,
-    finish_map,
-    new_map,
-    render_map,
-    save_map,
-)
-from .styles import LABELS, PROGRESS_RAMP, STYLES, progress_color, style_for
+from .._lazy import lazy_getattr
 
-__all__ = [
-    "BASEMAPS",
-    "CANVAS_THRESHOLD",
-    "EcogisMap",
-    "LABELS",
-    "PROGRESS_RAMP",
-    "STYLES",
-    "add_chart",
-    "add_jquery",
-    "add_legend",
-    "add_panel",
-    "add_polygons",
-    "finish_map",
-    "new_map",
-    "progress_color",
-    "render_map",
-    "save_map",
-    "style_for",
-]
+_LAZY = {
+    "BASEMAPS": ".model",
+    "CANVAS_THRESHOLD": ".base",
+    "EcogisMap": ".base",
+    "add_chart": ".base",
+    "add_legend": ".base",
+    "add_panel": ".base",
+    "add_polygons": ".base",
+    "finish_map": ".base",
+    "new_map": ".base",
+    "render_map": ".base",
+    "save_map": ".base",
+    "add_jquery": ".assets",
+    "LABELS": ".styles",
+    "PROGRESS_RAMP": ".styles",
+    "STYLES": ".styles",
+    "progress_color": ".styles",
+    "style_for": ".styles",
+}
+__all__ = list(_LAZY)
+__getattr__ = lazy_getattr(__name__, _LAZY)

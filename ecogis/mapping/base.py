@@ -54,6 +54,7 @@ from folium.template import Template
 from ..errors import ConfigError, CRSError, EcogisError, EcogisWarning, LayerError
 from ..io._atomic import atomic_path
 from . import assets
+from .model import BASEMAPS, TIANDITU_URL
 from .styles import check_color, progress_color
 
 __all__ = [
@@ -71,11 +72,6 @@ __all__ = [
     "TIANDITU_URL",
 ]
 
-#: allowed ``basemap`` values
-BASEMAPS = ("none", "osm", "tianditu")
-
-#: Tianditu web-mercator tiles (CGCS2000); ``{layer}`` is vec_w / cva_w / img_w / cia_w
-TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T={layer}&x={x}&y={y}&l={z}&tk={key}"
 
 #: total feature count above which the map draws vectors on a canvas instead of SVG
 CANVAS_THRESHOLD = 2000

@@ -15,11 +15,10 @@ import numpy as np
 from geopandas import GeoDataFrame, GeoSeries
 
 from ..errors import ConfigError
+from ..model import ENGINES
 from . import core as overlay
 
 __all__ = ["Engine", "get_engine", "ENGINES"]
-
-ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True)

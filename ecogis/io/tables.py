@@ -1,4 +1,4 @@
-"""Tables for people: CSV (Excel-friendly UTF-8) and XLSX, written atomically."""
+"""Tables: CSV (Excel-friendly UTF-8) and XLSX written atomically; spreadsheets read for imports."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import LayerError
-from .io._atomic import atomic_path
+from ..errors import DataSourceError, LayerError
+from ._atomic import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["write_table", "write_tables", "TABLE_SUFFIXES"]
+__all__ = ["write_table", "write_tables", "read_table", "TABLE_SUFFIXES", "IMPORT_SUFFIXES"]
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
+#: what :func:`read_table` reads: spreadsheets, and the attributes of GIS layers
+IMPORT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".gpkg", ".shp", ".geojson", ".json", ".gdb")
 
 
 def write_table(
@@ -102,3 +104,49 @@ def _defuse_text(value):
         except ValueError:
             return "'" + value
     return value
+
+
+def read_table(
+    path: str | os.PathLike, *, sheet: str | None = None, geometry: bool = False
+) -> pd.DataFrame:
+    """Rows of an import file: a CSV / XLSX spreadsheet, or the attributes of a GIS layer.
+
+    CSV is read as UTF-8 (with or without BOM), else GB18030, every cell as text. XLSX cells
+    keep their types (``sheet``: the sheet's name, default the first). A GIS layer gives its
+    attributes (``sheet``: the layer of a GeoPackage); with ``geometry`` also its geometry, as a
+    GeoDataFrame whose geometry column is called ``geometry``.
+
+    Raises
+    ------
+    DataSourceError
+        Missing file, unreadable text, unknown sheet, or a format that is not a table.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise DataSourceError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                return pd.read_csv(path, dtype=str, encoding=enc, keep_default_na=True)
+            except UnicodeDecodeError:
+                continue
+        raise DataSourceError(f"{path}: not UTF-8 or GB18030 text")
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            return pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+        except ValueError as exc:
+            raise DataSourceError(f"{path}: {exc}") from None
+    if suffix in IMPORT_SUFFIXES:
+        from .vector import read_layer
+
+        gdf = read_layer(path, layer=sheet, raw=True)
+        if geometry:
+            return gdf.rename_geometry("geometry") if gdf.geometry.name != "geometry" else gdf
+        return pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    raise DataSourceError(
+        f"{path}: cannot import {suffix or 'files without suffix'}; "
+        f"allowed: {', '.join(IMPORT_SUFFIXES)}"
+    )

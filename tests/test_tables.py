@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ecogis.errors import LayerError
-from ecogis.report import write_table, write_tables
+from ecogis.io.tables import write_table, write_tables
 
 HOSTILE = '=HYPERLINK("http://example.invalid","点击")'
 

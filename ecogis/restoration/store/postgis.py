@@ -1,7 +1,9 @@
 """The restoration registry in PostGIS: ``pits``, ``plots`` and ``events`` in one schema.
 
-The same interface and semantics as :class:`ecogis.registry.GpkgRegistry`, for a registry
-that several staff share on a database server::
+The same interface and semantics as the GeoPackage store
+(:class:`~ecogis.restoration.store.gpkg.GpkgRegistry`), written by the same algorithm
+(:mod:`ecogis.restoration.store.base`), for a registry that several staff share on a database
+server::
 
     reg = PgRegistry("postgresql://wang@gis.bureau/planning?schema=restoration")
     reg.update("pit", "P001", {"status": "treated", "treated_m2": 5000},
@@ -38,27 +40,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
-import os
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from .errors import DataSourceError, RegistryError
-from .registry import EVENT_COLUMNS, Plan, Registry, _batch, _pause_hook, _records
-from .restoration import (
-    CREATED,
-    OBJECT_TYPES,
-    Change,
-    ObjectType,
-    coerce_value,
-    encode_value,
-    normalize_objects,
-    object_type,
-)
+from ...errors import DataSourceError, RegistryError
+from ..model import EVENT_COLUMNS, OBJECT_TYPES
+from ..plan import normalize_objects
+from .base import Registry, baseline_events, empty_plots, new_batch, records
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -120,7 +108,7 @@ class PgRegistry(Registry):
     def exists(cls, uri: str, *, schema: str | None = None) -> bool:
         """True when the schema holds registry tables (connection problems still raise)."""
         src, schema = _source(uri, schema)
-        from .io.postgis import connect
+        from ...io.postgis import connect
 
         with connect(src) as conn:
             return bool(_existing_tables(conn, schema))
@@ -143,22 +131,17 @@ class PgRegistry(Registry):
         ``overwrite`` the existing tables are first moved to the schema
         ``SCHEMA_bak_YYYYmmddHHMMSS`` (their history is never simply discarded).
         """
-        import geopandas as gpd
         import shapely
         from psycopg import sql
 
-        from .io.postgis import connect
+        from ...io.postgis import connect
 
         src, schema = _source(uri, schema)
         label = f"{src.label} schema {schema}"
         pits = normalize_objects(pits, "pit", name="pits")
-        if plots is None:
-            plots = gpd.GeoDataFrame(
-                {f: pd.Series([], dtype=object) for f in OBJECT_TYPES["plot"].schema},
-                geometry=gpd.GeoSeries([], crs=pits.crs),
-                crs=pits.crs,
-            )
-        plots = normalize_objects(plots, "plot", name="plots")
+        plots = normalize_objects(
+            plots if plots is not None else empty_plots(pits.crs), "plot", name="plots"
+        )
         if pits.crs is None:
             raise RegistryError(f"{label}: the pits layer has no CRS; a PostGIS table needs one")
         srid = pits.crs.to_epsg()
@@ -169,7 +152,7 @@ class PgRegistry(Registry):
             )
         if plots.crs is not None and len(plots) and plots.crs != pits.crs:
             plots = plots.to_crs(pits.crs)
-        batch = _batch()
+        batch = new_batch()
         s = sql.Identifier(schema)
         with connect(src) as conn:
             try:
@@ -205,42 +188,28 @@ class PgRegistry(Registry):
                     _create_tables(conn, schema, srid)
                     at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
                     for ot, gdf in ((OBJECT_TYPES["pit"], pits), (OBJECT_TYPES["plot"], plots)):
-                        fields = list(ot.schema)
-                        insert = sql.SQL(
-                            "INSERT INTO {t} ({cols}, {g}) VALUES ({vals}, "
-                            "ST_Multi(ST_GeomFromWKB(%s, {srid})))"
-                        ).format(
-                            t=sql.Identifier(schema, ot.table),
-                            cols=sql.SQL(", ").join(map(sql.Identifier, fields)),
-                            g=sql.Identifier(_GEOM),
-                            vals=sql.SQL(", ").join(sql.Placeholder() * len(fields)),
-                            srid=sql.Literal(srid),
-                        )
-                        recs = _records(gdf, ot.schema)
+                        recs = records(gdf, ot.schema)
                         wkb = shapely.to_wkb(gdf.geometry.to_numpy())
+                        insert = _statement(schema, "insert_object", ot=ot, geometry=(_GEOM, srid))
                         with conn.cursor() as cur:
                             cur.executemany(
                                 insert, [(*r.values(), g) for r, g in zip(recs, wkb, strict=True)]
                             )
                             cur.executemany(
-                                _insert_event(schema),
-                                [
-                                    (at, None, ot.name, r[ot.id_field], CREATED, None,
-                                     json.dumps(r, ensure_ascii=False), by, note, batch)
-                                    for r in recs
-                                ],
-                            )  # fmt: skip
+                                _statement(schema, "insert_event"),
+                                baseline_events(ot, recs, at=at, by=by, note=note, batch=batch),
+                            )
             except _pg_errors() as exc:
                 raise RegistryError(
                     f"{label}: cannot build the registry, nothing written: {_one_line(exc)}"
                 ) from None
         return cls(uri, schema=schema)
 
-    # -------------------------------------------------------------------- connections
+    # -------------------------------------------------------------------- transactions
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[psycopg.Connection]:
-        from .io.postgis import connect
+        from ...io.postgis import connect
 
         with connect(self._src) as conn:
             yield conn
@@ -259,112 +228,14 @@ class PgRegistry(Registry):
             except _pg_errors() as exc:
                 raise DataSourceError(f"{self.label}: cannot read: {_one_line(exc)}") from None
 
-    # -------------------------------------------------------------------- reads
-
-    def load(self, otype: str, *, geometry: bool = True) -> pd.DataFrame:
-        """Current pits or plots: a GeoDataFrame (or DataFrame without geometry), indexed by id."""
-        with self._read() as conn:
-            return _load(conn, self.schema, object_type(otype), geometry=geometry)
-
-    def crs(self, otype: str):
-        """The CRS of the pits or plots geometry (a :class:`pyproj.CRS`, or None)."""
-        with self._read() as conn:
-            srid = _srid(conn, self.schema, object_type(otype).table)
-            return _crs(conn, srid) if srid else None
-
-    def snapshot(self, *, geometry: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """``(pits, plots, events)`` read in one transaction (consistent with each other)."""
-        with self._read() as conn:
-            return (
-                _load(conn, self.schema, OBJECT_TYPES["pit"], geometry=geometry),
-                _load(conn, self.schema, OBJECT_TYPES["plot"], geometry=geometry),
-                _events(conn, self.schema, None, None, None),
-            )
-
-    def _read_events(self, object_id, day, otype) -> pd.DataFrame:
-        with self._read() as conn:
-            return _events(conn, self.schema, object_id, day, otype)
-
-    def find(self, object_id: str) -> str:
-        """``pit`` or ``plot``: the type of the object with this id (RegistryError if none)."""
-        from psycopg import sql
-
-        oid = str(object_id)
-        known: list[str] = []
-        with self._read() as conn:
-            for ot in OBJECT_TYPES.values():
-                ids = [
-                    r[0]
-                    for r in conn.execute(
-                        sql.SQL("SELECT {} FROM {}").format(
-                            sql.Identifier(ot.id_field), sql.Identifier(self.schema, ot.table)
-                        )
-                    )
-                ]
-                if oid in ids:
-                    return ot.name
-                known += ids
-        from .restoration import _close
-
-        raise RegistryError(f"{self.label}: no pit or plot with id {oid!r}{_close(oid, known)}")
-
-    # -------------------------------------------------------------------- writes
-
-    def apply(
-        self,
-        changes: Plan,
-        by: str,
-        note: str | None = None,
-        *,
-        batch: str | None = None,
-    ) -> list[Change]:
-        """Write changes and their events in one transaction.
-
-        Parameters
-        ----------
-        changes
-            A sequence of :class:`~ecogis.restoration.Change` — the rows they touch are
-            locked, and each ``old`` must still be the stored value (else nothing is written:
-            someone changed it since) — or a function ``plan(state) -> changes`` called with
-            the whole registry locked, where ``state(otype)`` returns the current attributes.
-            A change whose ``field`` is :data:`~ecogis.restoration.CREATED` adds a new object
-            (``new`` its attributes, ``geometry`` its WKB in the registry's CRS) and its
-            baseline event; the id must not exist yet.
-        by
-            Who records the changes.
-        note
-            Free text kept with every event.
-        batch
-            Groups the events of one command (default: a new id).
-
-        Returns
-        -------
-        list of Change
-            What was written (empty: nothing to do, nothing written).
-        """
-        if callable(changes):
-            return self._write(changes, by, note, batch=batch, rows=None)
-        changes = list(changes)
-        rows: dict[str, set[str]] = {}
-        for ch in changes:
-            rows.setdefault(object_type(ch.object_type).name, set()).add(str(ch.object_id))
-        return self._write(changes, by, note, batch=batch, rows=rows)
-
-    def _write_plan(self, plan, by, note, *, lock) -> list[Change]:
-        # row locks on the objects the plan may touch; other objects stay free for other users
-        return self._write(plan, by, note, batch=None, rows=lock)
-
-    def _write(
-        self, changes: Plan, by: str, note: str | None, *, batch, rows: dict[str, set[str]] | None
-    ) -> list[Change]:
-        """The one write path. ``rows``: objects to lock (None: lock the whole registry)."""
+    @contextlib.contextmanager
+    def _write_transaction(self, rows: dict[str, set[str]] | None) -> Iterator[psycopg.Connection]:
+        """A transaction with the registry's advisory lock (shared for row updates, exclusive
+        for a plan over the whole registry) and the rows of ``rows`` locked, in id order so
+        two writers cannot deadlock; database errors become one-line ecogis errors."""
         import psycopg
         from psycopg import sql
 
-        if not by or not str(by).strip():
-            raise RegistryError("who records the change is required (--by NAME)")
-        batch = batch or _batch()
-        pause = _pause_hook()
         with self._connect() as conn:
             try:
                 with conn.transaction():
@@ -375,7 +246,7 @@ class PgRegistry(Registry):
                     )
                     _lock(conn, self.schema, exclusive=rows is None)
                     for otype, ids in sorted((rows or {}).items()):
-                        ot = object_type(otype)
+                        ot = OBJECT_TYPES[otype]
                         conn.execute(
                             sql.SQL(
                                 "SELECT 1 FROM {t} WHERE {i} = ANY(%s) ORDER BY {i} FOR UPDATE"
@@ -385,33 +256,7 @@ class PgRegistry(Registry):
                             ),
                             (sorted(ids),),
                         ).fetchall()
-                    if callable(changes):
-                        cache: dict[str, pd.DataFrame] = {}
-
-                        def state(otype: str) -> pd.DataFrame:
-                            ot = object_type(otype)
-                            if ot.name not in cache:
-                                cache[ot.name] = _load(conn, self.schema, ot, geometry=False)
-                            return cache[ot.name]
-
-                        changes = list(changes(state))
-                    changes = list(changes)
-                    at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
-                    for n, ch in enumerate(changes, start=1):
-                        if rows is not None and str(ch.object_id) not in rows.get(
-                            object_type(ch.object_type).name, ()
-                        ):
-                            raise RegistryError(
-                                f"{self.label}: planned a change to {ch.object_type} "
-                                f"{ch.object_id}, which was not locked; nothing written"
-                            )
-                        _write_change(
-                            conn, self.schema, ch, at=at, by=str(by), note=note, batch=batch
-                        )
-                        if pause and n == pause[0]:
-                            if pause[2]:
-                                Path(pause[2]).write_text(f"{os.getpid()} {conn.info.backend_pid}")
-                            time.sleep(pause[1])
+                    yield conn
             except psycopg.errors.LockNotAvailable:
                 raise RegistryError(
                     f"{self.label}: another user kept the registry locked for more than "
@@ -431,15 +276,101 @@ class PgRegistry(Registry):
                 raise RegistryError(
                     f"{self.label}: write failed, nothing written: {_one_line(exc)}"
                 ) from None
-        return changes
+
+    # -------------------------------------------------------------------- dialect
+
+    def _sql(self, name: str, **parts):
+        return _statement(self.schema, name, **parts)
+
+    def _geometry_column(self, conn, table: str) -> tuple[str, int] | None:
+        srid = _srid(conn, self.schema, table)
+        return (_GEOM, srid) if srid is not None else None
+
+    def _crs(self, conn, srid: int):
+        return _crs(conn, srid)
+
+    def _decode_geometry(self, value):
+        import shapely
+
+        return None if value is None else shapely.from_wkb(bytes(value))
+
+    def _encode_geometry(self, geom, srid: int) -> bytes:
+        import shapely
+
+        return shapely.to_wkb(geom)
+
+    def _now(self, conn):
+        # the server's clock once the locks are held: one clock however many machines write
+        return conn.execute("SELECT clock_timestamp()").fetchone()[0]
+
+    def _pause_marker(self, conn) -> str:
+        import os
+
+        return f"{os.getpid()} {conn.info.backend_pid}"
 
 
 # ------------------------------------------------------------------------ helpers
 
 
+def _statement(schema: str, name: str, **parts):
+    """A statement of the registry's SQL (see :mod:`ecogis.restoration.store.base`)."""
+    from psycopg import sql
+
+    if name == "insert_event":
+        return _insert_event(schema)
+    if name == "events":
+        where = []
+        if parts["object_id"]:
+            where.append(sql.SQL("object_id = %s"))
+        if parts["otype"]:
+            where.append(sql.SQL("object_type = %s"))
+        if parts["until"]:
+            where.append(sql.SQL("(effective_date IS NULL OR effective_date <= %s::date)"))
+        # text exactly as the GeoPackage store keeps it: UTC ISO time with Z, ISO dates
+        exprs = {
+            "at": sql.SQL("""to_char("at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""),
+            "effective_date": sql.SQL("to_char(effective_date, 'YYYY-MM-DD')"),
+        }
+        cols = sql.SQL(", ").join(exprs.get(c, sql.Identifier(c)) for c in EVENT_COLUMNS)
+        query = sql.SQL("SELECT {} FROM {}").format(cols, sql.Identifier(schema, "events"))
+        if where:
+            query = sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(where))
+        return sql.SQL("{} ORDER BY id").format(query)
+    ot = parts["ot"]
+    table, id_field = sql.Identifier(schema, ot.table), sql.Identifier(ot.id_field)
+    if name == "select_field":
+        return sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
+            sql.Identifier(parts["field"]), table, id_field
+        )
+    if name == "update_field":
+        return sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(
+            table, sql.Identifier(parts["field"]), id_field
+        )
+    if name == "select_ids":
+        return sql.SQL("SELECT {} FROM {} ORDER BY fid").format(id_field, table)
+    if name == "id_exists":
+        return sql.SQL("SELECT 1 FROM {} WHERE {} = %s").format(table, id_field)
+    fields = sql.SQL(", ").join(map(sql.Identifier, ot.schema))
+    if name == "select_objects":
+        if parts.get("geometry"):
+            fields = sql.SQL("{}, ST_AsBinary({})").format(fields, sql.Identifier(_GEOM))
+        return sql.SQL("SELECT {} FROM {} ORDER BY fid").format(fields, table)
+    if name == "insert_object":
+        return sql.SQL(
+            "INSERT INTO {t} ({cols}, {g}) VALUES ({vals}, ST_Multi(ST_GeomFromWKB(%s, {srid})))"
+        ).format(
+            t=table,
+            cols=fields,
+            g=sql.Identifier(_GEOM),
+            vals=sql.SQL(", ").join(sql.Placeholder() * len(ot.schema)),
+            srid=sql.Literal(parts["geometry"][1]),
+        )
+    raise KeyError(name)
+
+
 def _source(uri: str, schema: str | None):
     """The parsed URI and the registry schema (argument, else ``?schema=``, else ecogis)."""
-    from .io.postgis import _IDENT_RE, parse_postgis_uri
+    from ...io.postgis import _IDENT_RE, parse_postgis_uri
 
     src = parse_postgis_uri(str(uri))
     if src.table:
@@ -561,89 +492,6 @@ def _insert_event(schema: str):
     ).format(sql.Identifier(schema, "events"))
 
 
-def _write_change(conn, schema: str, ch: Change, *, at, by, note, batch) -> None:
-    from psycopg import sql
-
-    from .restoration import _same
-
-    ot = object_type(ch.object_type)
-    if ch.field == CREATED:
-        return _insert_object(conn, schema, ch, at=at, by=by, note=note, batch=batch)
-    if ch.field not in ot.schema or ch.field == ot.id_field:
-        raise RegistryError(f"{ot.name} {ch.object_id}: unknown field {ch.field!r}")
-    ftype = ot.schema[ch.field]
-    table, field, id_field = (
-        sql.Identifier(schema, ot.table),
-        sql.Identifier(ch.field),
-        sql.Identifier(ot.id_field),
-    )
-    row = conn.execute(
-        sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(field, table, id_field),
-        (str(ch.object_id),),
-    ).fetchone()
-    if row is None:
-        raise RegistryError(f"unknown {ot.name} id {ch.object_id!r}")
-    stored = coerce_value(ftype, row[0])
-    old = coerce_value(ftype, ch.old)
-    if not _same(ftype, stored, old):
-        raise RegistryError(
-            f"{ot.name} {ch.object_id}: {ch.field} is now {stored!r}, not {old!r} as when the "
-            "changes were prepared (changed by someone else); nothing written, run again"
-        )
-    new = coerce_value(ftype, ch.new)
-    conn.execute(
-        sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(table, field, id_field),
-        (new, str(ch.object_id)),
-    )
-    conn.execute(
-        _insert_event(schema),
-        (at, ch.effective_date, ot.name, str(ch.object_id), ch.field, encode_value(old),
-         encode_value(new), by, note, batch),
-    )  # fmt: skip
-
-
-def _insert_object(conn, schema: str, ch: Change, *, at, by, note, batch) -> None:
-    """A new pit / plot (geometry in the table's SRID) and its ``*created*`` event."""
-    import shapely
-    from psycopg import sql
-
-    ot = object_type(ch.object_type)
-    rec = {f: coerce_value(t, ch.new.get(f)) for f, t in ot.schema.items()}
-    if rec[ot.id_field] != str(ch.object_id):
-        raise RegistryError(f"new {ot.name} {ch.object_id}: attributes name {rec[ot.id_field]!r}")
-    table = sql.Identifier(schema, ot.table)
-    if conn.execute(
-        sql.SQL("SELECT 1 FROM {} WHERE {} = %s").format(table, sql.Identifier(ot.id_field)),
-        (rec[ot.id_field],),
-    ).fetchone():
-        raise RegistryError(
-            f"new {ot.name} {ch.object_id}: that id exists now (added by someone else); "
-            "nothing written, run again"
-        )
-    geom = None if ch.geometry is None else shapely.from_wkb(ch.geometry)
-    if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-        raise RegistryError(f"new {ot.name} {ch.object_id}: geometry must be a (Multi)Polygon")
-    srid = _srid(conn, schema, ot.table)
-    fields = list(ot.schema)
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {t} ({cols}, {g}) VALUES ({vals}, ST_Multi(ST_GeomFromWKB(%s, {srid})))"
-        ).format(
-            t=table,
-            cols=sql.SQL(", ").join(map(sql.Identifier, fields)),
-            g=sql.Identifier(_GEOM),
-            vals=sql.SQL(", ").join(sql.Placeholder() * len(fields)),
-            srid=sql.Literal(srid or 0),
-        ),
-        (*rec.values(), shapely.to_wkb(geom)),
-    )
-    conn.execute(
-        _insert_event(schema),
-        (at, ch.effective_date, ot.name, rec[ot.id_field], CREATED, None,
-         json.dumps(rec, ensure_ascii=False), by, note, batch),
-    )  # fmt: skip
-
-
 def _srid(conn, schema: str, table: str) -> int | None:
     row = conn.execute(
         "SELECT srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
@@ -665,60 +513,3 @@ def _crs(conn, srid: int):
         with contextlib.suppress(Exception):  # an authority this PROJ does not know
             return CRS.from_authority(str(row[0]), int(row[1]))
     return CRS.from_wkt(row[2]) if row and row[2] else None
-
-
-def _load(conn, schema: str, ot: ObjectType, *, geometry: bool) -> pd.DataFrame:
-    from psycopg import sql
-
-    fields = list(ot.schema)
-    cols = sql.SQL(", ").join(map(sql.Identifier, fields))
-    if geometry:
-        cols = sql.SQL("{}, ST_AsBinary({})").format(cols, sql.Identifier(_GEOM))
-    rows = conn.execute(
-        sql.SQL("SELECT {} FROM {} ORDER BY fid").format(cols, sql.Identifier(schema, ot.table))
-    ).fetchall()
-    data = {}
-    for j, f in enumerate(fields):
-        t = ot.schema[f]
-        vals = [coerce_value(t, r[j]) for r in rows]
-        data[f] = pd.Series(vals, dtype={"real": "float64", "int": "Int64"}.get(t, "object"))
-    df = pd.DataFrame(data, columns=fields)
-    if geometry:
-        import geopandas as gpd
-        import shapely
-
-        srid = _srid(conn, schema, ot.table)
-        geoms = [None if r[-1] is None else shapely.from_wkb(bytes(r[-1])) for r in rows]
-        crs = _crs(conn, srid) if srid else None
-        df = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=crs))
-    return df.set_index(ot.id_field, drop=False).rename_axis(ot.id_field)
-
-
-def _events(
-    conn, schema: str, object_id: str | None, until: str | None, otype: str | None
-) -> pd.DataFrame:
-    from psycopg import sql
-
-    where, args = [], []
-    if object_id is not None:
-        where.append(sql.SQL("object_id = %s"))
-        args.append(str(object_id))
-    if otype is not None:
-        where.append(sql.SQL("object_type = %s"))
-        args.append(otype)
-    if until is not None:
-        where.append(sql.SQL("(effective_date IS NULL OR effective_date <= %s::date)"))
-        args.append(until)
-    # text exactly as the GeoPackage store keeps it: UTC ISO time with Z, ISO dates
-    exprs = {
-        "at": sql.SQL("""to_char("at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""),
-        "effective_date": sql.SQL("to_char(effective_date, 'YYYY-MM-DD')"),
-    }
-    cols = sql.SQL(", ").join(exprs.get(c, sql.Identifier(c)) for c in EVENT_COLUMNS)
-    query = sql.SQL("SELECT {} FROM {}").format(cols, sql.Identifier(schema, "events"))
-    if where:
-        query = sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(where))
-    rows = conn.execute(sql.SQL("{} ORDER BY id").format(query), args).fetchall()
-    df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS), dtype=object)
-    df["id"] = df["id"].astype("int64")
-    return df

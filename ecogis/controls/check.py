@@ -49,33 +49,20 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from pyproj import CRS
 
-from .errors import CRSError, LayerError
-from .geometry import feature_ids, repair_geometries
-from .units import m2_to_mu
+from ..errors import CRSError, LayerError
+from ..geometry import feature_ids, repair_geometries
+from ..units import m2_to_mu
+from .model import (
+    ALL,
+    CONFLICT_COLUMNS,
+    INVALID_COLUMNS,
+    SELF_OVERLAP_COLUMNS,
+    SUMMARY_COLUMNS,
+    TOTAL,
+    TOWNSHIP_FIELDS,
+)
 
-__all__ = [
-    "ControlReport",
-    "check_controls",
-    "control_pairs",
-    "CONFLICT_COLUMNS",
-    "SELF_OVERLAP_COLUMNS",
-    "INVALID_COLUMNS",
-    "SUMMARY_COLUMNS",
-    "TOTAL",
-    "ALL",
-    "TOWNSHIP_FIELDS",
-]
-
-CONFLICT_COLUMNS = ("layer_a", "layer_b", "id_a", "id_b", "township", "area_m2", "area_mu")
-SELF_OVERLAP_COLUMNS = ("layer", "id_a", "id_b", "township", "area_m2", "area_mu")
-INVALID_COLUMNS = ("layer", "id", "reason")
-SUMMARY_COLUMNS = ("layer_a", "layer_b", "township", "conflicts", "area_m2", "area_mu")
-#: ``township`` of a summary row that totals one pair over all townships
-TOTAL = "total"
-#: ``layer_a`` / ``layer_b`` of the grand-total summary row
-ALL = "all"
-#: township name columns tried when no ``township_field`` is given (XZQMC: 行政区名称)
-TOWNSHIP_FIELDS = ("XZQMC", "name", "NAME", "名称", "XZMC")
+__all__ = ["ControlReport", "check_controls", "control_pairs"]
 
 # a township-split remainder smaller than this share of the overlap is floating-point noise
 _REST_TOL = 1e-7
@@ -111,6 +98,16 @@ class ControlReport:
         Layer name -> label for people (the name where no label was given).
     min_area_m2 : float
         The sliver threshold used.
+    layers : dict of str to GeoDataFrame
+        The control-line layers as checked (working CRS), by name; what a map draws.
+    id_fields : dict
+        Layer name -> the column that names its features (None: the default ids).
+    townships : GeoDataFrame or None
+        The township layer the overlaps were split along.
+    township_field : str or None
+        Its name column.
+    crs_reason : str
+        Why the working CRS is what it is (set by :func:`~ecogis.controls.run_controls`).
     """
 
     conflicts: GeoDataFrame
@@ -121,6 +118,11 @@ class ControlReport:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     min_area_m2: float = 1.0
+    layers: dict[str, GeoDataFrame] = field(default_factory=dict)
+    id_fields: dict[str, str | None] = field(default_factory=dict)
+    townships: GeoDataFrame | None = None
+    township_field: str | None = None
+    crs_reason: str = ""
 
     @property
     def crs(self):
@@ -294,6 +296,7 @@ class _Townships:
     def __init__(self, townships: GeoDataFrame | None, field_name: str | None, engine):
         self.engine = engine
         self.gdf = None
+        self.field = None
         self.names = np.zeros(0, dtype=object)
         if townships is None:
             return
@@ -311,6 +314,7 @@ class _Townships:
             fixed = repair_geometries(
                 townships.reset_index(drop=True), name="townships", polygons=True
             )
+        self.field = field_name
         if field_name is not None:
             names = fixed[field_name].astype(object).where(fixed[field_name].notna(), "")
             self.names = names.astype(str).to_numpy(dtype=object)
@@ -485,7 +489,7 @@ def check_controls(
     if not names:
         raise ValueError("check_controls needs at least one control-line layer")
     if engine is None:
-        from .overlay import get_engine
+        from ..overlay import get_engine
 
         engine = get_engine("local", workers=workers)
     if not min_area_m2 >= 0:
@@ -599,4 +603,8 @@ def check_controls(
         pairs=pairs,
         labels=full_labels,
         min_area_m2=float(min_area_m2),
+        layers=dict(layers),
+        id_fields={n: id_fields.get(n) for n in names},
+        townships=townships,
+        township_field=towns.field,
     )

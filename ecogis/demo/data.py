@@ -33,8 +33,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
-from .errors import EcogisWarning, LayerError
-from .units import M2_PER_MU
+from ..errors import EcogisWarning, LayerError
+from ..units import M2_PER_MU
 
 __all__ = [
     "DemoResult",
@@ -361,7 +361,7 @@ def default_boundary_source() -> Path:
     )
     if shared.exists():
         return shared
-    return Path(__file__).resolve().parent / "data" / "zhengxiangbai_152529.geojson"
+    return Path(__file__).resolve().parents[1] / "data" / "zhengxiangbai_152529.geojson"
 
 
 def _gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
@@ -391,7 +391,7 @@ def read_banner_outline(source: str | os.PathLike | None = None) -> tuple[Polygo
     """
     import geopandas as gpd
 
-    from .io import read_layer
+    from ..io import read_layer
 
     source = Path(source) if source is not None else default_boundary_source()
     with warnings.catch_warnings():
@@ -1259,7 +1259,7 @@ class _Gen:
 def _write_raster(arr: np.ndarray, path: Path, transform, *, overwrite: bool) -> Path:
     import rasterio
 
-    from .io import atomic_path
+    from ..io import atomic_path
 
     profile = {
         "driver": "GTiff",
@@ -1335,7 +1335,7 @@ def _measure(layers: dict[str, Path], planted: dict) -> dict:
     """Areas of the planted problems, measured in EPSG:4547 on the layers as written."""
     import shapely as sh
 
-    from .io import read_layer
+    from ..io import read_layer
 
     frames = {}
     with warnings.catch_warnings():
@@ -1425,7 +1425,7 @@ def make_demo(
 
     import geopandas as gpd
 
-    from .io import atomic_path, write_layer
+    from ..io import atomic_path, write_layer
 
     gen = _Gen(outline, seed)
     frames: dict[str, gpd.GeoDataFrame] = {}

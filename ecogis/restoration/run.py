@@ -1,0 +1,459 @@
+"""Restoration tracking of a project: its entry points.
+
+Build the registry (:func:`init_registry`), report progress (:func:`run_progress`), check plots
+against the control lines (:func:`plot_overlaps`), prepare an import (:func:`prepare_import`),
+list objects and show an object's history. Every function takes a Project (or an open
+registry) and returns a result; the command line prints and writes it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import ConfigError, RegistryError
+from .model import CREATED, NEW_REQUIRED, OBJECT_TYPES, object_type
+from .plan import Change, normalize_objects, parse_date, plan_import, show_value
+from .progress import baseline_from_events, default_year, state_as_of, summarize_progress
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..io.project import Project, Townships
+    from .store import Registry
+
+__all__ = [
+    "init_registry",
+    "registry_for_update",
+    "restoration_state",
+    "ProgressReport",
+    "run_progress",
+    "check_greening_of",
+    "plot_overlaps",
+    "ImportPlan",
+    "prepare_import",
+    "list_objects",
+    "object_history",
+]
+
+
+def _where(project: Project) -> str | None:
+    return str(project.config.path) if project.config.path else None
+
+
+# ------------------------------------------------------------------------ the registry
+
+
+def _layers(project: Project) -> dict[str, gpd.GeoDataFrame]:
+    """The config's pits (required) and plots layers, in the working CRS, ids renamed."""
+    out = {}
+    for role in ("pits", "plots"):
+        names = project.layers_with_role(role)
+        if not names:
+            if role == "pits":
+                raise ConfigError(
+                    "no layer with role: pits; the registry is built from it",
+                    key="layers",
+                    path=_where(project),
+                )
+            continue
+        spec = project.config.layers[names[0]]
+        gdf = project.layer(spec.name)
+        id_field = OBJECT_TYPES[role[:-1]].id_field
+        if spec.id_field and spec.id_field != id_field:
+            gdf = gdf.rename(columns={spec.id_field: id_field})
+        out[role] = gdf
+    return out
+
+
+def init_registry(project: Project, *, by: str, overwrite: bool = False) -> Registry:
+    """Build the project's registry from its pits and plots layers (in the working CRS).
+
+    Each pit and plot gets a ``*created*`` event holding its attributes. With ``overwrite``
+    an existing registry is kept as a backup first.
+    """
+    from .store import GpkgRegistry, PgRegistry
+
+    location = project.require_registry()
+    layers = _layers(project)
+    store = GpkgRegistry if isinstance(location, Path) else PgRegistry
+    name = project.config.path.name if project.config.path else "config"
+    return store.create(
+        location,
+        layers["pits"],
+        layers.get("plots"),
+        by=by,
+        note=f"initial import from {name}",
+        overwrite=overwrite,
+    )
+
+
+def registry_for_update(project: Project, *, by: str) -> tuple[Registry, bool]:
+    """The registry to write to, built from the layers on first use: ``(registry, built)``."""
+    if project.registry_exists():
+        return project.registry(), False
+    return init_registry(project, by=by or "ecogis"), True
+
+
+def restoration_state(project: Project) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Current ``(pits, plots, events)``: from the registry when it exists, else from the
+    config's layers (normalized to the registry schema; no events)."""
+    if project.registry_location is not None and project.registry_exists():
+        return project.registry().snapshot()
+    layers = _layers(project)
+    if "plots" not in layers:
+        where = (
+            f"registry {project.registry_location} does not exist and "
+            if project.registry_location
+            else ""
+        )
+        raise ConfigError(
+            f"{where}no layer with role: plots; add one (or build the registry with "
+            "'ecogis pits init')",
+            path=_where(project),
+        )
+    pits = normalize_objects(layers["pits"], "pit", name="layers (pits)")
+    plots = normalize_objects(layers["plots"], "plot", name="layers (plots)")
+    return pits, plots, None
+
+
+# ------------------------------------------------------------------------ progress
+
+
+@dataclass
+class ProgressReport:
+    """Result of :func:`run_progress`.
+
+    Attributes
+    ----------
+    year : int
+        The year reported.
+    tables : dict of str to DataFrame
+        ``pits`` and ``plots`` (see :func:`ecogis.restoration.summarize_progress`), and
+        ``greening`` when NDVI rasters were given.
+    pits, plots : GeoDataFrame
+        The state reported (replayed to ``as_of`` when given), with the objects' geometry.
+    targets : dict
+        The year's targets from the config (empty when there are none).
+    as_of : date or None
+        The day the log was replayed to.
+    townships : Townships or None
+        The project's townships.
+    notes : list of str
+        What people should know about the numbers (no targets for the year, the replay).
+    ndvi : (str, str) or None
+        The NDVI rasters of the greening check (table ``greening``), before and after.
+    ndvi_min_change : float
+        The NDVI rise at or below which finished work is flagged.
+    """
+
+    year: int
+    tables: dict[str, pd.DataFrame]
+    pits: gpd.GeoDataFrame
+    plots: gpd.GeoDataFrame
+    targets: dict[str, float] = field(default_factory=dict)
+    as_of: _dt.date | None = None
+    townships: Townships | None = None
+    notes: list[str] = field(default_factory=list)
+    ndvi: tuple[str, str] | None = None
+    ndvi_min_change: float = 0.03
+
+    @property
+    def finished(self) -> int:
+        """Pits treated or accepted and plots completed or accepted (what NDVI is checked on)."""
+        pits = self.pits["status"].isin(("treated", "accepted")).sum()
+        plots = self.plots["status"].isin(("completed", "accepted")).sum()
+        return int(pits + plots)
+
+    @property
+    def pit_total(self) -> pd.Series:
+        """The total row of the pit table."""
+        from .model import TOTAL
+
+        pits = self.tables["pits"]
+        return pits[pits["township"] == TOTAL].iloc[0]
+
+
+def _with_geometry(state: pd.DataFrame, now: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A replayed state (attributes only) with the current geometry of each object."""
+    import geopandas as gpd
+
+    if isinstance(state, gpd.GeoDataFrame) and state.geometry.name in state:
+        return state
+    geoms = now.geometry.reindex(state.index)
+    return gpd.GeoDataFrame(
+        pd.DataFrame(state).drop(columns=["geometry"], errors="ignore"),
+        geometry=geoms.values,
+        crs=now.crs,
+    )
+
+
+def run_progress(
+    project: Project,
+    *,
+    year: int | None = None,
+    as_of: Any = None,
+    ndvi: Sequence[str] | None = None,
+    ndvi_min_change: float = 0.03,
+) -> ProgressReport:
+    """Progress against the yearly targets, per township and in total.
+
+    Parameters
+    ----------
+    project : Project
+        The project; its registry when built, else its pits and plots layers.
+    year : int, optional
+        The year reported (default: the latest target year up to ``as_of`` / today).
+    as_of : date or "YYYY-MM-DD", optional
+        Replay the event log up to this day (needs the registry).
+    ndvi : (str, str), optional
+        Two NDVI rasters (config layer names or files), before and after: finished pits and
+        plots whose NDVI rose by ``ndvi_min_change`` or less are flagged (see
+        :func:`check_greening_of`).
+
+    Examples
+    --------
+    >>> import ecogis
+    >>> project = ecogis.Project.open("configs/demo.yaml")  # doctest: +SKIP
+    >>> report = ecogis.run_progress(project, year=2022)  # doctest: +SKIP
+    >>> report.tables["pits"][["township", "remaining_count", "remaining_km2"]]  # doctest: +SKIP
+    """
+    day = parse_date(as_of, what="--as-of") if as_of is not None else None
+    cfg = project.config
+    year = default_year(cfg.targets, day) if year is None else int(year)
+    notes = []
+    if year not in cfg.targets:
+        known = ", ".join(map(str, sorted(cfg.targets))) or "none"
+        notes.append(f"no targets for {year} in the config (targets for: {known})")
+    pits_now, plots_now, events = restoration_state(project)
+    if day is not None:
+        if events is None:
+            raise RegistryError(
+                f"--as-of replays the registry's event log, but registry "
+                f"{project.registry_location} does not exist yet; build it with "
+                "'ecogis pits init'"
+            )
+        pits = state_as_of(baseline_from_events(events, "pit"), events, day, otype="pit")
+        plots = state_as_of(baseline_from_events(events, "plot"), events, day, otype="plot")
+        first = events["at"].min() if len(events) else None
+        notes.append(
+            f"state as of {day} (replayed from the event log; baseline recorded "
+            f"{str(first)[:10] if first else '-'})"
+        )
+        pits, plots = _with_geometry(pits, pits_now), _with_geometry(plots, plots_now)
+    else:
+        pits, plots = pits_now, plots_now
+    towns = project.townships()
+    tables = summarize_progress(
+        pits, plots, targets=cfg.targets, year=year, townships=towns.names if towns else None
+    )
+    report = ProgressReport(
+        year=year,
+        tables=tables,
+        pits=pits,
+        plots=plots,
+        targets=dict(cfg.targets.get(year, {})),
+        as_of=day,
+        townships=towns,
+        notes=notes,
+    )
+    if ndvi:
+        check_greening_of(project, report, ndvi, min_change=ndvi_min_change)
+    return report
+
+
+def check_greening_of(
+    project: Project,
+    report: ProgressReport,
+    ndvi: Sequence[str],
+    *,
+    min_change: float = 0.03,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Mean NDVI before / after under each finished pit and plot of ``report``; the table
+    (:func:`ecogis.restoration.check_greening`) is also kept as ``report.tables["greening"]``.
+
+    ``progress(n)`` is called as ``n`` more objects are done; :attr:`ProgressReport.finished`
+    says how many there are.
+    """
+    from .checks import check_greening
+
+    before, after = (project.raster(n) for n in ndvi)
+    frames = [
+        check_greening(state, before, after, otype=otype, min_change=min_change, progress=progress)
+        for otype, state in (("pit", report.pits), ("plot", report.plots))
+    ]
+    report.tables["greening"] = pd.concat(frames, ignore_index=True)
+    report.ndvi, report.ndvi_min_change = (str(ndvi[0]), str(ndvi[1])), float(min_change)
+    return report.tables["greening"]
+
+
+# ------------------------------------------------------------------------ cross-checks
+
+
+def _control_layer(project: Project, given: str | None, default: str, label: str) -> str | None:
+    """The layer of one control line: given by name, else the layer called ``default``, else
+    the first ``control`` layer whose label names it (永久基本农田, 城镇开发边界)."""
+    if given:
+        project.spec(given, key=f"--{default}")
+        return given
+    if default in project.config.layers:
+        return default
+    for name in project.layers_with_role("control"):
+        if label in (project.config.layers[name].label or ""):
+            return name
+    return None
+
+
+def plot_overlaps(
+    project: Project, *, farmland: str | None = None, urban: str | None = None
+) -> pd.DataFrame:
+    """Afforestation / enclosure plots overlapping 永久基本农田 or 城镇开发边界: the plots of the
+    registry when it is built, else of the config's plots layer.
+
+    The control layers are ``farmland`` / ``urban`` (layer names), else the layers called so,
+    else the control layers whose labels name them. See
+    :func:`ecogis.restoration.check_plot_overlaps` for the table.
+    """
+    from ..crs import to_working
+    from .checks import check_plot_overlaps
+
+    f_name = _control_layer(project, farmland, "farmland", "永久基本农田")
+    u_name = _control_layer(project, urban, "urban", "城镇开发边界")
+    if f_name is None and u_name is None:
+        raise ConfigError(
+            "no farmland or urban layer; name them with --farmland / --urban",
+            path=_where(project),
+        )
+    plots = to_working(restoration_state(project)[1].reset_index(drop=True), project.crs)
+    return check_plot_overlaps(
+        plots,
+        project.layer(f_name) if f_name else None,
+        project.layer(u_name) if u_name else None,
+    )
+
+
+# ------------------------------------------------------------------------ imports
+
+
+@dataclass
+class ImportPlan:
+    """What an import would change: shown first, then written with :meth:`apply`.
+
+    Attributes
+    ----------
+    changes : list of Change
+        Every change, new objects (``field`` :data:`~ecogis.restoration.CREATED`) included.
+    rows : int
+        Rows in the file.
+    """
+
+    registry: Registry
+    otype: str
+    table: pd.DataFrame
+    options: dict[str, Any]
+    changes: list[Change]
+
+    @property
+    def rows(self) -> int:
+        return len(self.table)
+
+    @property
+    def new(self) -> list[Change]:
+        return [c for c in self.changes if c.field == CREATED]
+
+    @property
+    def updates(self) -> list[Change]:
+        return [c for c in self.changes if c.field != CREATED]
+
+    @property
+    def objects(self) -> int:
+        """Known objects that change."""
+        return len({c.object_id for c in self.updates})
+
+    def changes_table(self) -> pd.DataFrame:
+        """``id, field, old, new, date`` of each update, for people."""
+        return pd.DataFrame(
+            [
+                {
+                    "id": c.object_id,
+                    "field": c.field,
+                    "old": show_value(c.old),
+                    "new": show_value(c.new),
+                    "date": c.effective_date,
+                }
+                for c in self.updates
+            ],
+            columns=["id", "field", "old", "new", "date"],
+        )
+
+    def new_table(self) -> pd.DataFrame:
+        """The new objects: id and key fields."""
+        keys = [*NEW_REQUIRED[object_type(self.otype).name], "status"]
+        return pd.DataFrame([{k: c.new.get(k) for k in keys} for c in self.new], columns=keys)
+
+    def apply(self, *, by: str, note: str | None = None) -> list[Change]:
+        """Write the changes in one transaction, planned again under the write lock: if
+        someone changed the registry since the preview, nothing is written."""
+        ot = object_type(self.otype)
+
+        def plan(current):
+            again = plan_import(current(ot.name), ot.name, self.table, **self.options)
+            if again != self.changes:
+                raise RegistryError(
+                    f"{self.registry.label}: changed by someone else since the preview; "
+                    "nothing written, run again"
+                )
+            return again
+
+        return self.registry.apply(plan, by, note or f"import {self.options['source']}")
+
+
+def prepare_import(
+    registry: Registry,
+    otype: str,
+    table: pd.DataFrame,
+    *,
+    source: str,
+    date: Any = None,
+    force: bool = False,
+    add_new: bool = False,
+) -> ImportPlan:
+    """Plan an import of ``table`` (one row per object, keyed by id) into ``registry``.
+
+    See :func:`ecogis.restoration.plan_import`. New objects need ``add_new`` and a GIS table
+    (their geometry is reprojected to the registry's CRS).
+    """
+    ot = object_type(otype)
+    state = registry.load(ot.name, geometry=False)
+    crs = registry.crs(ot.name) if add_new else None
+    options = dict(date=date, force=force, source=source, add_new=add_new, crs=crs)
+    changes = plan_import(state, ot.name, table, **options)
+    return ImportPlan(registry, ot.name, table, options, changes)
+
+
+# ------------------------------------------------------------------------ listing
+
+
+def list_objects(
+    registry: Registry, otype: str, filters: Mapping[str, Sequence[Any]] | None = None
+) -> pd.DataFrame:
+    """The current pits or plots (attributes), keeping rows whose fields match ``filters``
+    (field -> allowed values; an empty list keeps everything)."""
+    ot = object_type(otype)
+    df = pd.DataFrame(registry.load(ot.name, geometry=False)).reset_index(drop=True)
+    for name, values in (filters or {}).items():
+        if values:
+            df = df[df[name].astype(str).isin([str(v) for v in values])]
+    return df
+
+
+def object_history(registry: Registry, object_id: str) -> tuple[str, pd.DataFrame]:
+    """``(otype, events)``: every recorded change of one pit or plot, oldest first."""
+    otype = registry.find(object_id)
+    return otype, registry.events(object_id, otype=otype)
