@@ -14,6 +14,13 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Tests read English unless they choose Chinese (``monkeypatch.setenv("ECOGIS_LANG",
+    "zh")``): a developer's Chinese locale must not change what the tests see."""
+    monkeypatch.setenv("ECOGIS_LANG", "en")
+
+
 def shared_data(*parts: str) -> Path:
     """Path under ../shared/data, skipping the test when it is absent (never in CI)."""
     p = SHARED_DATA.joinpath(*parts)

@@ -14,16 +14,17 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "ecogis"
 
 #: top-level part of ecogis -> the parts it may import (itself always)
-BASE = {"errors", "units", "model", "_lazy", "crs", "geometry", "config"}
+BASE = {"errors", "units", "model", "_lazy", "crs", "geometry", "config", "i18n"}
 ALLOWED = {
+    "i18n": set(),
     "errors": set(),
     "units": set(),
     "model": set(),
     "_lazy": set(),
-    "crs": {"errors"},
-    "geometry": {"errors", "units"},
+    "crs": {"errors", "i18n"},
+    "geometry": {"errors", "units", "i18n"},
     # config validation reads the rule registry and the basemap names (vocabulary only)
-    "config": {"errors", "screening.rules", "mapping.model"},
+    "config": {"errors", "i18n", "screening.rules", "mapping.model"},
     "io": BASE | {"restoration.store"},  # Project.registry() opens the store (a database)
     "overlay": BASE,
     "raster": BASE,

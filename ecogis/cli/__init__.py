@@ -16,6 +16,8 @@ import click
 
 from .. import __version__
 from ..errors import EcogisError, EcogisWarning
+from ..i18n import N_, _, translate_click
+from .base import TranslatedGroup
 
 __all__ = ["main", "COMMANDS"]
 
@@ -43,7 +45,7 @@ class _State:
         self.debug = debug
 
 
-class EcogisGroup(click.Group):
+class EcogisGroup(TranslatedGroup):
     """Click group with lazily loaded commands and one error handler."""
 
     def list_commands(self, ctx):
@@ -73,7 +75,7 @@ class EcogisGroup(click.Group):
             state = ctx.find_object(_State)
             if state is not None and state.debug:
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(exc.exit_code)
         except (
             click.exceptions.Exit,
@@ -87,22 +89,38 @@ class EcogisGroup(click.Group):
             if state is not None and state.debug:
                 raise
             click.echo(
-                f"Error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True
+                _("Error: {kind}: {message} (run with --debug for the traceback)").format(
+                    kind=type(exc).__name__, message=exc
+                ),
+                err=True,
             )
             ctx.exit(1)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, EcogisWarning):
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(_("Warning: {message}").format(message=message), err=True)
     else:
-        click.echo(f"Warning: {category.__name__}: {message}", err=True)
+        click.echo(
+            _("Warning: {kind}: {message}").format(kind=category.__name__, message=message),
+            err=True,
+        )
 
 
 @click.group(
     cls=EcogisGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="""\b
+    help=N_(
+        """ecogis: ecological-restoration GIS for county planning in China.
+
+    Checks the three control lines (生态保护红线, 永久基本农田, 城镇开发边界), tracks mine-pit
+    remediation and afforestation / enclosure plots against yearly targets, screens candidate
+    sites (PV sand-control first) with a verdict and reasons per site, and writes HTML maps
+    that open with no internet. Areas in m² and mu (亩); CGCS2000 coordinate systems.
+
+    The interface speaks Chinese or English: ECOGIS_LANG=zh or en, else the locale (LANG)."""
+    ),
+    epilog=N_("""\b
 Examples:
   ecogis demo                                       demo data, the whole job, maps/*.html
   ecogis config check -c configs/demo.yaml          validate a project config
@@ -111,21 +129,16 @@ Examples:
   ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control --xlsx 筛查.xlsx
   ecogis progress -c configs/demo.yaml --year 2022
   ecogis map controls -c configs/demo.yaml          offline HTML map in maps/
-Run 'ecogis COMMAND --help' for each command's options.""",
+Run 'ecogis COMMAND --help' for each command's options."""),
 )
-@click.version_option(__version__, "--version", prog_name="ecogis")
-@click.option("-v", "--verbose", count=True, help="More output (repeat for more).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors; hide warnings and progress.")
-@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.version_option(
+    __version__, "--version", prog_name="ecogis", message=N_("%(prog)s %(version)s")
+)
+@click.option("-v", "--verbose", count=True, help=N_("More output (repeat for more)."))
+@click.option("-q", "--quiet", is_flag=True, help=N_("Only errors; hide warnings and progress."))
+@click.option("--debug", is_flag=True, help=N_("Show the traceback of an error."))
 @click.pass_context
 def cli(ctx, verbose, quiet, debug):
-    """ecogis: ecological-restoration GIS for county planning in China.
-
-    Checks the three control lines (生态保护红线, 永久基本农田, 城镇开发边界), tracks mine-pit
-    remediation and afforestation / enclosure plots against yearly targets, screens candidate
-    sites (PV sand-control first) with a verdict and reasons per site, and writes HTML maps
-    that open with no internet. Areas in m² and mu (亩); CGCS2000 coordinate systems.
-    """
     state = ctx.ensure_object(_State)
     state.verbosity = -1 if quiet else verbose
     state.debug = debug
@@ -138,6 +151,9 @@ def cli(ctx, verbose, quiet, debug):
         warnings.filterwarnings("ignore", category=RuntimeWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+translate_click()
 
 
 def main(args=None, prog_name: str = "ecogis"):

@@ -41,6 +41,9 @@ __all__ = [
     "PLOT_STATUS_LABELS",
     "PLOT_KIND_LABELS",
     "MAP_TITLE",
+    "COLUMN_LABELS",
+    "DATE_COLUMN",
+    "EVENT_LABELS",
 ]
 
 PIT_STATUSES = ("untreated", "in_progress", "treated", "accepted")
@@ -194,3 +197,48 @@ PLOT_KIND_LABELS = {
 
 #: the map's kind in its title, after the project name
 MAP_TITLE = "生态修复进度图"
+
+#: registry field -> column title for people (tables, GPKG column titles); an import accepts
+#: these titles as column names too, so an exported table can be edited and imported again
+COLUMN_LABELS = {
+    "pit": {
+        "pit_id": "采坑编号",
+        "name": "名称",
+        "township": "乡镇",
+        "pit_class": "采坑类别",
+        "site_type": "场地类型",
+        "verified_m2": "核定面积（m²）",
+        "treated_m2": "实地治理面积（m²）",
+        "status": "治理状态",
+        "method": "治理方式",
+        "planned_year": "计划年度",
+        "completed_on": "治理完成日期",
+        "accepted_on": "验收日期",
+    },
+    "plot": {
+        "plot_id": "地块编号",
+        "kind": "类型",
+        "township": "乡镇",
+        "year": "年度",
+        "planned_mu": "计划面积（亩）",
+        "completed_mu": "完成面积（亩）",
+        "survival_rate": "成活率",
+        "status": "状态",
+    },
+}
+#: import column for the date of each row's changes, and its title
+DATE_COLUMN = ("date", "日期")
+#: event-log column -> title for people
+EVENT_LABELS = {
+    "id": "序号",
+    "at": "记录时间",
+    "effective_date": "发生日期",
+    "object_type": "对象类型",
+    "object_id": "编号",
+    "field": "字段",
+    "old": "原值",
+    "new": "新值",
+    "by": "记录人",
+    "note": "备注",
+    "batch": "批次",
+}

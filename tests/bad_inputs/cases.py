@@ -1388,3 +1388,17 @@ def build(case: Case, root: Path, fx: Fixtures) -> Built:
     b = case.make(root, fx)
     b.args = [str(a) for a in b.args]
     return b
+
+
+# more cases live beside this file, one module per area of the code (cases_<area>.py, each with
+# its own CASES list built from the blocks above): added here so every test sees one corpus
+def _more_cases() -> None:
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
+        if info.name.startswith("cases_"):
+            CASES.extend(importlib.import_module(f"bad_inputs.{info.name}").CASES)
+
+
+_more_cases()
