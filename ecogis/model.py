@@ -7,12 +7,14 @@ no pandas, no geopandas.
 
 from __future__ import annotations
 
+from .i18n import N_
+
 __all__ = ["TOTAL", "ALL", "TOWNSHIP_FIELDS", "TOTAL_LABEL", "ENGINES"]
 
 #: township (or group) of a table row that totals the rows above it
 TOTAL = "total"
-#: what people read for :data:`TOTAL`
-TOTAL_LABEL = "合计"
+#: what people read for :data:`TOTAL` (shown with ``_()``)
+TOTAL_LABEL = N_("total")
 #: ``layer_a`` / ``layer_b`` of a row that totals every pair of layers
 ALL = "all"
 #: township name columns tried when a layer's ``name_field`` is not given (XZQMC: 行政区名称)

@@ -34,6 +34,20 @@ EXTERNAL = re.compile(r'<script[^>]+src="https?:|<link[^>]+href="https?:')
 WORK = 4547
 
 
+@pytest.fixture(autouse=True)
+def chinese(english, monkeypatch):
+    """The maps are read in Chinese here (what county staff see): ECOGIS_LANG=zh."""
+    monkeypatch.setenv("ECOGIS_LANG", "zh")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chinese_module():
+    """Module-wide fixtures build their maps in Chinese too."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ECOGIS_LANG", "zh")
+        yield
+
+
 # --------------------------------------------------------------------------------------
 # fixtures: private copies of the demo (other tests may build a registry in the shared one)
 # --------------------------------------------------------------------------------------

@@ -131,9 +131,7 @@ Examples:
   ecogis map controls -c configs/demo.yaml          offline HTML map in maps/
 Run 'ecogis COMMAND --help' for each command's options."""),
 )
-@click.version_option(
-    __version__, "--version", prog_name="ecogis", message=N_("%(prog)s %(version)s")
-)
+@click.version_option(__version__, "--version", prog_name="ecogis")
 @click.option("-v", "--verbose", count=True, help=N_("More output (repeat for more)."))
 @click.option("-q", "--quiet", is_flag=True, help=N_("Only errors; hide warnings and progress."))
 @click.option("--debug", is_flag=True, help=N_("Show the traceback of an error."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _
 from ..mapping.base import EcogisMap, add_legend, add_panel, add_polygons, new_map
 from ..mapping.common import (
     add_points,
@@ -64,7 +65,7 @@ def build_controls_map(
         conflicts and mu per pair of lines, total, overlaps inside layers, slivers, invalid
         geometries.
     """
-    title = title or map_title(project_name, MAP_TITLE)
+    title = title or map_title(project_name, _(MAP_TITLE))
     from ..geometry import feature_ids
 
     label = report.label

@@ -5,6 +5,7 @@ Cheap to import (no pandas): the command line, maps, tables and reports read it 
 
 from __future__ import annotations
 
+from ..i18n import N_
 from ..model import ALL, TOTAL, TOWNSHIP_FIELDS
 
 __all__ = [
@@ -28,20 +29,20 @@ SUMMARY_COLUMNS = ("layer_a", "layer_b", "township", "conflicts", "area_m2", "ar
 #: the layers of a controls result, in the order they are written
 LAYERS = ("conflicts", "slivers", "self_overlaps", "invalid")
 
-#: column -> title for people (tables, popups, GPKG column titles)
+#: column -> title for people (tables, popups, GPKG column titles), shown with ``_()``
 COLUMN_LABELS = {
-    "layer_a": "控制线一",
-    "layer_b": "控制线二",
-    "layer": "图层",
-    "id_a": "图斑一",
-    "id_b": "图斑二",
-    "id": "图斑",
-    "township": "乡镇",
-    "conflicts": "冲突数",
-    "area_m2": "面积（m²）",
-    "area_mu": "面积（亩）",
-    "reason": "原因",
+    "layer_a": N_("Control line A"),
+    "layer_b": N_("Control line B"),
+    "layer": N_("Layer"),
+    "id_a": N_("Feature A"),
+    "id_b": N_("Feature B"),
+    "id": N_("Feature"),
+    "township": N_("Township"),
+    "conflicts": N_("Conflicts"),
+    "area_m2": N_("Area (m²)"),
+    "area_mu": N_("Area (mu)"),
+    "reason": N_("Reason"),
 }
 
-#: the map's kind in its title, after the project name
-MAP_TITLE = "三条控制线冲突检查图"
+#: the map's kind in its title, after the project name (shown with ``_()``)
+MAP_TITLE = N_("control-line conflict map")

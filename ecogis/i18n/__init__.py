@@ -45,6 +45,7 @@ __all__ = [
     "translation",
     "_",
     "N_",
+    "label_of",
     "ngettext",
     "translate_click",
 ]
@@ -89,6 +90,15 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for translation where it is shown, not here (returns it unchanged)."""
     return message
+
+
+def label_of(labels, key, default: str | None = None) -> str:
+    """The translated label of ``key`` in a vocabulary (``{key: N_("...")}``); ``default``
+    (else the key itself) for a key the vocabulary does not know."""
+    text = labels.get(key) if key is not None else None
+    if text is None:
+        return str(key) if default is None else default
+    return _(text)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LayerError
+from ..i18n import _, label_of
 from ..mapping.base import EcogisMap, add_chart, add_legend, add_panel, add_polygons, new_map
 from ..mapping.common import (
     add_points,
@@ -73,7 +74,7 @@ def build_progress_map(
         Panel: completed vs target per plot kind, pits treated in the year vs target, the 清零
         countdown (pits not yet treated). Chart: completed / planned mu per township.
     """
-    title = title or f"{map_title(project_name, MAP_TITLE)}（{report.year} 年）"
+    title = title or f"{map_title(project_name, _(MAP_TITLE))}（{report.year} 年）"
     pits, plots, summary = report.pits, report.plots, report.tables
     targets, year = dict(report.targets), report.year
     towns = report.townships
@@ -104,8 +105,8 @@ def build_progress_map(
     base = STYLES["plot_completed"]
     shown = plots.assign(
         _share=share,
-        _kind=[PLOT_KIND_LABELS.get(str(k), str(k)) for k in plots["kind"]],
-        _status=[PLOT_STATUS_LABELS.get(str(s), str(s)) for s in column_values(plots, "status")],
+        _kind=[label_of(PLOT_KIND_LABELS, str(k)) for k in plots["kind"]],
+        _status=[label_of(PLOT_STATUS_LABELS, str(s)) for s in column_values(plots, "status")],
         _planned=[mu_text(v, unit=False) for v in planned],
         _done=[mu_text(v, unit=False) for v in done],
         _pct=[pct_text(v) for v in share],
@@ -156,7 +157,7 @@ def build_progress_map(
     verified = to_floats(column_values(pits, "verified_m2"))
     treated = to_floats(column_values(pits, "treated_m2"))
     shown = pits.assign(
-        _status=[PIT_STATUS_LABELS.get(str(s), str(s)) for s in pits["status"]],
+        _status=[label_of(PIT_STATUS_LABELS, str(s)) for s in pits["status"]],
         _verified=[mu_text(v, unit=False) for v in m2_to_mu(verified)],
         _treated=[mu_text(v, unit=False) for v in m2_to_mu(treated)],
         _name=column_values(pits, "name"),
@@ -198,8 +199,10 @@ def build_progress_map(
         tooltip_field="_status",
         radius=5,
     )
-    for status, text in PIT_STATUS_LABELS.items():
-        legend.append((f"矿坑（圆点）：{text}", STYLES[_PIT_STYLES[status]]))
+    for status in PIT_STATUS_LABELS:
+        legend.append(
+            (f"矿坑（圆点）：{label_of(PIT_STATUS_LABELS, status)}", STYLES[_PIT_STYLES[status]])
+        )
 
     add_legend(m, legend, title="图例")
     add_panel(m, _progress_rows(summary, targets, year), title=f"{year} 年进度")
@@ -221,7 +224,7 @@ def _progress_rows(summary, targets, year) -> list[tuple[str, str]]:
             text += f" / {mu_text(target)}（{100 * float(r.completed_mu) / target:.0f}%）"
         else:
             text += "（无目标）"
-        rows.append((PLOT_KIND_LABELS.get(str(r.kind), str(r.kind)), text))
+        rows.append((label_of(PLOT_KIND_LABELS, str(r.kind)), text))
     pits = summary["pits"]
     total = pits[pits["township"] == TOTAL]
     if len(total):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RegistryError
+from ..i18n import N_
 from ..model import TOTAL
 
 __all__ = [
@@ -174,71 +175,72 @@ EVENT_COLUMNS = (
     "batch",
 )
 
-#: pit status -> what people read
+#: pit status -> what people read, shown with ``_()``
 PIT_STATUS_LABELS = {
-    "untreated": "未治理",
-    "in_progress": "治理中",
-    "treated": "已治理",
-    "accepted": "已验收",
+    "untreated": N_("untreated"),
+    "in_progress": N_("in progress"),
+    "treated": N_("treated"),
+    "accepted": N_("accepted"),
 }
-#: plot status -> what people read
+#: plot status -> what people read, shown with ``_()``
 PLOT_STATUS_LABELS = {
-    "planned": "计划",
-    "in_progress": "实施中",
-    "completed": "已完成",
-    "accepted": "已验收",
+    "planned": N_("planned"),
+    "in_progress": N_("under way"),
+    "completed": N_("completed"),
+    "accepted": N_("accepted"),
 }
-#: plot kind -> what people read
+#: plot kind -> what people read, shown with ``_()``
 PLOT_KIND_LABELS = {
-    "afforestation": "人工造林",
-    "enclosure": "封沙育林（草）",
-    "grass_planting": "人工种草",
+    "afforestation": N_("afforestation"),
+    "enclosure": N_("enclosure"),
+    "grass_planting": N_("grass planting"),
 }
 
-#: the map's kind in its title, after the project name
-MAP_TITLE = "生态修复进度图"
+#: the map's kind in its title, after the project name (shown with ``_()``)
+MAP_TITLE = N_("restoration progress map")
 
-#: registry field -> column title for people (tables, GPKG column titles); an import accepts
-#: these titles as column names too, so an exported table can be edited and imported again
+#: registry field -> column title for people (tables, GPKG column titles), shown with ``_()``;
+#: an import accepts these titles (in either language) as column names too, so a table that
+#: ecogis wrote can be edited and imported again
 COLUMN_LABELS = {
     "pit": {
-        "pit_id": "采坑编号",
-        "name": "名称",
-        "township": "乡镇",
-        "pit_class": "采坑类别",
-        "site_type": "场地类型",
-        "verified_m2": "核定面积（m²）",
-        "treated_m2": "实地治理面积（m²）",
-        "status": "治理状态",
-        "method": "治理方式",
-        "planned_year": "计划年度",
-        "completed_on": "治理完成日期",
-        "accepted_on": "验收日期",
+        "pit_id": N_("Pit ID"),
+        "name": N_("Name"),
+        "township": N_("Township"),
+        "pit_class": N_("Pit class"),
+        "site_type": N_("Site type"),
+        "verified_m2": N_("Verified area (m²)"),
+        "treated_m2": N_("Treated area (m²)"),
+        "status": N_("Treatment status"),
+        "method": N_("Method"),
+        "planned_year": N_("Planned year"),
+        "completed_on": N_("Treated on"),
+        "accepted_on": N_("Accepted on"),
     },
     "plot": {
-        "plot_id": "地块编号",
-        "kind": "类型",
-        "township": "乡镇",
-        "year": "年度",
-        "planned_mu": "计划面积（亩）",
-        "completed_mu": "完成面积（亩）",
-        "survival_rate": "成活率",
-        "status": "状态",
+        "plot_id": N_("Plot ID"),
+        "kind": N_("Kind"),
+        "township": N_("Township"),
+        "year": N_("Year"),
+        "planned_mu": N_("Planned area (mu)"),
+        "completed_mu": N_("Completed area (mu)"),
+        "survival_rate": N_("Survival rate"),
+        "status": N_("Status"),
     },
 }
-#: import column for the date of each row's changes, and its title
-DATE_COLUMN = ("date", "日期")
-#: event-log column -> title for people
+#: import column for the date of each row's changes, and its title (shown with ``_()``)
+DATE_COLUMN = ("date", N_("Date"))
+#: event-log column -> title for people, shown with ``_()``
 EVENT_LABELS = {
-    "id": "序号",
-    "at": "记录时间",
-    "effective_date": "发生日期",
-    "object_type": "对象类型",
-    "object_id": "编号",
-    "field": "字段",
-    "old": "原值",
-    "new": "新值",
-    "by": "记录人",
-    "note": "备注",
-    "batch": "批次",
+    "id": N_("No."),
+    "at": N_("Recorded at"),
+    "effective_date": N_("Effective date"),
+    "object_type": N_("Object type"),
+    "object_id": N_("ID"),
+    "field": N_("Field"),
+    "old": N_("Old value"),
+    "new": N_("New value"),
+    "by": N_("Recorded by"),
+    "note": N_("Note"),
+    "batch": N_("Batch"),
 }

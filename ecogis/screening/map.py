@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import LayerError
+from ..i18n import _, label_of
 from ..mapping.base import EcogisMap, add_legend, add_panel, add_polygons, new_map
 from ..mapping.common import (
     add_points,
@@ -65,7 +66,7 @@ def build_screening_map(
         Popups list the site's verdict, areas, overlap per checked layer and the reasons, one
         per line (escaped). Panel: number of sites per verdict and the eligible area.
     """
-    title = title or map_title(project_name, MAP_TITLE)
+    title = title or map_title(project_name, _(MAP_TITLE))
     sites, eligible = result.sites, result.eligible
     rs = result.ruleset
     ruleset_label = (rs.label or rs.name) if rs is not None else None
@@ -106,7 +107,7 @@ def build_screening_map(
     overlap_cols = [c for c in sites.columns if str(c).endswith("_overlap_mu")]
     reasons = [_reason_lines(r) for r in sites["reasons"]]
     shown = sites.assign(
-        _verdict=[VERDICT_LABELS.get(v, "—") for v in sites["verdict"]],
+        _verdict=[label_of(VERDICT_LABELS, v, "—") for v in sites["verdict"]],
         _area=mu_column(sites, "area_mu", "area_m2"),
         _eligible=mu_column(sites, "eligible_mu", "eligible_m2"),
         _reasons=reasons,
@@ -133,13 +134,14 @@ def build_screening_map(
         tooltip_field="site_id",
         simplify_m=simplify_m,
     )
-    for v, text in VERDICT_LABELS.items():
+    for v in VERDICT_LABELS:
+        text = label_of(VERDICT_LABELS, v)
         legend.append((f"场址：{text}", STYLES[f"verdict_{v}"]))
 
     # the eligible part lies over its site: its popup repeats the site's verdict and reasons
     by_id = dict(zip(sites["site_id"].astype(str), reasons, strict=False))
     el = eligible.assign(
-        _verdict=[VERDICT_LABELS.get(v, "—") for v in eligible["verdict"]],
+        _verdict=[label_of(VERDICT_LABELS, v, "—") for v in eligible["verdict"]],
         _eligible=mu_column(eligible, "eligible_mu", "eligible_m2"),
         _reasons=[by_id.get(str(s), "—") for s in eligible["site_id"]],
     )
@@ -176,7 +178,8 @@ def build_screening_map(
     if ruleset_label:
         rows.append(("规则", ruleset_label))
     rows.append(("候选场址", f"{len(sites)} 个"))
-    for v, text in VERDICT_LABELS.items():
+    for v in VERDICT_LABELS:
+        text = label_of(VERDICT_LABELS, v)
         rows.append((text, f"{int(counts.get(v, 0))} 个"))
     usable = eligible[eligible["verdict"].isin(["pass", "conditional"])]
     usable_mu = mu_column(usable, "eligible_mu", "eligible_m2", numeric=True)

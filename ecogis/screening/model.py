@@ -5,6 +5,8 @@ Cheap to import (no pandas): the command line, maps, tables and reports read it 
 
 from __future__ import annotations
 
+from ..i18n import N_
+
 __all__ = [
     "VERDICTS",
     "VERDICT_LABELS",
@@ -20,12 +22,12 @@ __all__ = [
 
 #: verdicts from best to worst; a site gets the worst of its checks
 VERDICTS = ("pass", "conditional", "unknown", "fail")
-#: verdict -> what people read (the order is the legend's)
+#: verdict -> what people read, shown with ``_()`` (the order is the legend's)
 VERDICT_LABELS = {
-    "pass": "通过",
-    "conditional": "有条件通过",
-    "fail": "不通过",
-    "unknown": "未判定",
+    "pass": N_("pass"),
+    "conditional": N_("conditional"),
+    "fail": N_("fail"),
+    "unknown": N_("unknown"),
 }
 
 #: a raster check is ``unknown`` when more than this share of the site's pixels has no data
@@ -43,28 +45,28 @@ TABLE_ROUNDING = {"_m2": 2, "_mu": 2, "_share": 4, "_deg": 2, "_distance_m": 2, 
 #: the layers of a screening result, in the order they are written
 LAYERS = ("sites", "eligible")
 
-#: column -> title for people (tables, popups, GPKG column titles); per-check columns are
-#: ``<layer>_overlap_m2`` etc. and get the layer's label in front of these suffixes' titles
+#: column -> title for people (tables, popups, GPKG column titles), shown with ``_()``;
+#: per-check columns are ``<layer>_overlap_m2`` etc.: the layer's label, then the suffix's title
 COLUMN_LABELS = {
-    "site_id": "场址编号",
-    "verdict": "结论",
-    "reasons": "原因",
-    "failed_checks": "未通过的检查",
-    "area_m2": "面积（m²）",
-    "area_mu": "面积（亩）",
-    "eligible_m2": "可用面积（m²）",
-    "eligible_mu": "可用面积（亩）",
-    "_overlap_m2": "重叠面积（m²）",
-    "_overlap_mu": "重叠面积（亩）",
-    "_distance_m": "距离（米）",
-    "_share": "占比",
-    "_mean_deg": "平均坡度（°）",
-    "_max_deg": "最大坡度（°）",
-    "_share_over": "超限坡度占比",
-    "_nodata_share": "无数据占比",
-    "_class_share": "禁止地类占比",
-    "_class_main": "主要地类",
+    "site_id": N_("Site ID"),
+    "verdict": N_("Verdict"),
+    "reasons": N_("Reasons"),
+    "failed_checks": N_("Checks not passed"),
+    "area_m2": N_("Area (m²)"),
+    "area_mu": N_("Area (mu)"),
+    "eligible_m2": N_("Eligible area (m²)"),
+    "eligible_mu": N_("Eligible area (mu)"),
+    "_overlap_m2": N_("overlap (m²)"),
+    "_overlap_mu": N_("overlap (mu)"),
+    "_distance_m": N_("distance (m)"),
+    "_share": N_("share"),
+    "_mean_deg": N_("mean slope (°)"),
+    "_max_deg": N_("largest slope (°)"),
+    "_share_over": N_("share steeper than allowed"),
+    "_nodata_share": N_("share without data"),
+    "_class_share": N_("share of forbidden classes"),
+    "_class_main": N_("main class"),
 }
 
-#: the map's kind in its title, after the project name
-MAP_TITLE = "项目选址筛查图"
+#: the map's kind in its title, after the project name (shown with ``_()``)
+MAP_TITLE = N_("site screening map")
