@@ -64,7 +64,8 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """``ecogis demo`` run once through the CLI in a fresh folder: ``(folder, output)``.
+    """``ecogis demo`` run once through the CLI in a fresh folder, in Chinese:
+    ``(folder, output)``.
 
     The folder holds ``layers/demo`` (with ``results/``), ``configs/demo.yaml`` and ``maps/``,
     as a user would get them. Treat it as read-only.
@@ -77,7 +78,10 @@ def demo_run(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        r = CliRunner().invoke(cli, ["demo"])
+        # in Chinese, as county staff run it (the golden reasons are Chinese sentences)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ECOGIS_LANG", "zh")
+            r = CliRunner().invoke(cli, ["demo"])
     finally:
         os.chdir(cwd)
     assert r.exit_code == 0, r.output
