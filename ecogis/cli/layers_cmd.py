@@ -32,8 +32,8 @@ def layers():
     \b
     Examples:
       ecogis layers check -c configs/demo.yaml
-      ecogis layers check -c configs/demo.yaml --layer farmland --fix -o layers/fixed
-      ecogis layers check -c configs/demo.yaml --strict   # exit status 3 on any problem
+      ecogis layers check -c configs/demo.yaml --layer farmland --fix -o fixed
+      ecogis layers check -c configs/demo.yaml --strict    (status 3 on a problem)
     """
     ),
 )
