@@ -107,8 +107,8 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
     from ..restoration import init_registry, run_progress
     from ..restoration.tables import progress_tables
     from ..screening import run_screening
+    from ..screening.tables import checks_table, rules_table, sites_table
     from ..screening.tables import column_titles as screening_titles
-    from ..screening.tables import rules_table, sites_table
 
     results = out_dir / "results"
     results.mkdir(exist_ok=True)
@@ -147,6 +147,7 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
         )
         people = {
             _("sites"): sites_table(screening, project_name=project.name),
+            _("checks"): checks_table(screening, project_name=project.name),
             _("rules"): rules_table(screening, project_name=project.name),
         }
         xlsx = write_tables(people, results / "screening.xlsx", overwrite=True)

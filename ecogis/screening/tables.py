@@ -7,18 +7,22 @@ from typing import TYPE_CHECKING
 
 from ..i18n import N_, _, chinese
 from ..tables import Column, PeopleTable, people_table
-from .model import COLUMN_LABELS, VERDICT_LABELS
+from .model import COLUMN_LABELS, VERDICT_FILLS, VERDICT_LABELS
 
 if TYPE_CHECKING:
     from .screen import ScreenResult
 
-__all__ = ["sites_table", "rules_table", "column_titles", "TABLE_TITLES"]
+__all__ = ["sites_table", "checks_table", "rules_table", "column_titles", "TABLE_TITLES"]
 
 #: sheet name -> title (shown with ``_()``)
 TABLE_TITLES = {
     "sites": N_("Site screening: verdict, reasons and areas per site"),
+    "checks": N_("Site screening: the numbers of each check"),
     "rules": N_("Rule set"),
 }
+
+#: the columns of :func:`sites_table` besides the reasons (site id and verdict lead both tables)
+_SUMMARY = ("site_id", "verdict", "name", "township", "area_mu", "eligible_mu")
 
 #: per-check column suffix -> kind, in the order they follow the layer's label
 _CHECK_COLUMNS = (
@@ -58,11 +62,27 @@ def _subtitle(project_name: str | None, result: ScreenResult) -> str:
 
 
 def sites_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
-    """One row per site: id, verdict, areas in mu, each check's numbers, the reasons."""
+    """One row per site: id, name, township, verdict, areas in mu and the reasons (the
+    numbers of each check are in :func:`checks_table`)."""
+    cols = [c for c in _site_columns(result, _) if c.name in _SUMMARY or c.name == "reasons"]
     return people_table(
         result.sites,
-        _site_columns(result, _),
+        cols,
         title=_(TABLE_TITLES["sites"]),
+        subtitle=_subtitle(project_name, result),
+    )
+
+
+def checks_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
+    """One row per site: its id and verdict, then the numbers of every check (overlaps in mu,
+    distances, shares, slope)."""
+    cols = [
+        c for c in _site_columns(result, _) if c.name not in _SUMMARY[2:] and c.name != "reasons"
+    ]
+    return people_table(
+        result.sites,
+        cols,
+        title=_(TABLE_TITLES["checks"]),
         subtitle=_subtitle(project_name, result),
     )
 
@@ -90,7 +110,7 @@ def _site_columns(result: ScreenResult, tr) -> list[Column]:
     cols = [Column("site_id", COLUMN_LABELS["site_id"])]
     cols += [Column(c, _OWN_TITLES[c]) for c in _OWN if c in sites.columns]
     cols += [
-        Column("verdict", COLUMN_LABELS["verdict"], labels=VERDICT_LABELS),
+        Column("verdict", COLUMN_LABELS["verdict"], labels=VERDICT_LABELS, fills=VERDICT_FILLS),
         Column("area_mu", COLUMN_LABELS["area_mu"], "mu"),
         Column("eligible_mu", COLUMN_LABELS["eligible_mu"], "mu"),
     ]
