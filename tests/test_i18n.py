@@ -147,11 +147,13 @@ def test_xlsx_for_people_in_chinese(demo_run):
 
     root, _ = demo_run
     wb = load_workbook(root / "layers/demo/results/screening.xlsx")
-    assert wb.sheetnames == ["场址", "规则"]
+    assert wb.sheetnames == ["场址", "检查数值", "规则"]
     ws = wb["场址"]
     assert "项目选址筛查结果" in ws["A1"].value and "正镶白旗" in ws["A2"].value
     header = [c.value for c in ws[3]]
-    assert header[:6] == ["场址编号", "名称", "乡镇", "结论", "面积（亩）", "可用面积（亩）"]
+    assert header == ["场址编号", "名称", "乡镇", "结论", "面积（亩）", "可用面积（亩）", "原因"]
+    checks = [c.value for c in wb["检查数值"][3]]
+    assert checks[:3] == ["场址编号", "结论", "生态保护红线重叠面积（亩）"]
     assert ws.freeze_panes == "A4" and ws.print_title_rows.replace("$", "") == "3:3"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9  # A4
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
