@@ -22,6 +22,8 @@ from ecogis.errors import EcogisWarning
 from ecogis.i18n import language
 from ecogis.tables import Column, display_width, format_text, people_table
 
+from conftest import gpkg_validator
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -210,18 +212,6 @@ def test_control_characters_are_replaced_with_a_warning(tmp_path):
 # ------------------------------------------------------------------------ files every client opens
 
 
-def _validator() -> list[str] | None:
-    """GDAL's validate_gpkg.py (GDAL 3.6 on Debian 12), run by the system Python."""
-    for python in ("/usr/bin/python3",):
-        if Path(python).exists():
-            ok = subprocess.run(
-                [python, "-c", "import osgeo_utils.samples.validate_gpkg"], capture_output=True
-            )
-            if ok.returncode == 0:
-                return [python, "-m", "osgeo_utils.samples.validate_gpkg"]
-    return None
-
-
 def _gdal_version() -> tuple[int, int]:
     out = subprocess.run(["ogrinfo", "--version"], capture_output=True, text=True).stdout
     major, minor = out.split()[1].rstrip(",").split(".")[:2]
@@ -232,7 +222,7 @@ def test_every_geopackage_is_version_1_3_with_chinese_titles(demo_run):
     root, _ = demo_run
     files = sorted((root / "layers").rglob("*.gpkg"))
     assert len(files) >= 15  # the demo layers, its results and the registry
-    validator = _validator()
+    validator = gpkg_validator()
     for f in files:
         con = sqlite3.connect(f)
         try:

@@ -8,6 +8,7 @@ shapefile a ``.cpg``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -508,6 +509,8 @@ def write_layers(
         )
     ctx = atomic_paths if driver == "ESRI Shapefile" else atomic_path
     with ctx(path, overwrite=overwrite) as tmp:
+        if driver == "GPKG" and path.exists():
+            _keep_other_layers(path, tmp)
         for lname, gdf in layers.items():
             gdf = _prepare_for_write(gdf, driver, path)
             # GeoJSON takes its "name" from the layer: the temporary file's name must not leak
@@ -527,9 +530,8 @@ def write_layers(
                     warnings.filterwarnings(
                         "ignore", message=".*truncated.*", category=RuntimeWarning
                     )
-                    pyogrio.write_dataframe(
-                        gdf, tmp, driver=driver, append=tmp.exists() and driver == "GPKG", **kwargs
-                    )
+                    # into an existing GeoPackage pyogrio adds the layer, or replaces it
+                    pyogrio.write_dataframe(gdf, tmp, driver=driver, **kwargs)
             except Exception as exc:
                 raise LayerError(
                     _("{path}: cannot write layer {layer!r}: {reason}").format(
@@ -543,6 +545,42 @@ def write_layers(
         if driver == "ESRI Shapefile":
             tmp.with_suffix(".cpg").write_text(encoding, encoding="ascii")
     return path
+
+
+def _keep_other_layers(path: Path, tmp: Path) -> None:
+    """Start the new GeoPackage as a copy of the old one, so that writing replaces only the
+    layers ecogis writes and keeps the others (someone's own layers in the same file).
+
+    A registry is never an output (:func:`ecogis.io.targets.refuse_onto_inputs`); a file that
+    is not a GeoPackage at all is replaced whole, as ``--overwrite`` asked."""
+    import sqlite3
+
+    from .targets import is_registry_file
+
+    if is_registry_file(path):
+        raise LayerError(
+            _(
+                "{output}: this GeoPackage holds a restoration registry (tables pits, plots, "
+                "events); writing there would replace it. Write the output to another file"
+            ).format(output=path)
+        )
+    try:
+        src = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            if not src.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'"
+            ).fetchone():
+                return
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)  # a consistent copy even while another reader has it open
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 #: the GeoPackage version written (1.3: read by GDAL >= 2.2 and QGIS 3.x without warnings)
@@ -592,12 +630,16 @@ def _write_titles(gpkg: Path, titles: Mapping[str, Mapping[str, str]]) -> None:
         with con:
             con.executescript(_DATA_COLUMNS_DDL)
             for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+                # not INSERT OR IGNORE: the UNIQUE rule does not see NULL columns as equal
                 con.execute(
-                    "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', "
-                    "'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
-                    (table,),
+                    "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', "
+                    "'http://www.geopackage.org/spec/#extension_schema', 'read-write' "
+                    "WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ? "
+                    "AND column_name IS NULL AND extension_name = 'gpkg_schema')",
+                    (table, table),
                 )
             for layer, cols in titles.items():
+                con.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (layer,))
                 present = {r[1] for r in con.execute(f'PRAGMA table_info("{_sq(layer)}")')}
                 used: set[str] = set()
                 for column, title in cols.items():
