@@ -112,6 +112,13 @@ def _check_shared_kept(b: Built, result) -> None:
     assert abs(conflicts.area.sum() - 500_000) < 1e-6
 
 
+def _fix_onto_input(root: Path, fx: Fixtures) -> Built:
+    inp, out = _dirs(root)
+    _red().to_file(inp / "redline.gpkg")
+    cfg = _controls_project(inp, "redline.gpkg")
+    return Built(["layers", "check", "-c", cfg, "--fix", "-o", inp, "--overwrite"], root)
+
+
 R = "refused"
 
 CASES: list[Case] = [
@@ -179,5 +186,13 @@ CASES: list[Case] = [
         "",
         _controls_into_shared_gpkg,
         _check_shared_kept,
+    ),
+    Case(
+        "fix-onto-input",
+        "layers check",
+        "layers check --fix -o into the layers' own folder, with --overwrite",
+        R,
+        "redline.gpkg",
+        _fix_onto_input,
     ),
 ]
