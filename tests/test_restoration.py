@@ -203,7 +203,9 @@ def test_plan_update_changes_and_dates():
     ]
     assert {c.effective_date for c in ch} == {"2022-08-30"}
     # a forced step back clears the dates of the later stages
-    back = plan_update(state(), "pit", "P2", {"status": "in_progress"}, force=True, today=TODAY)
+    back = plan_update(
+        state(), "pit", "P2", {"status": "in_progress"}, force=True, reason="验收退回", today=TODAY
+    )
     assert {c.field: c.new for c in back} == {
         "status": "in_progress",
         "completed_on": None,
@@ -249,10 +251,17 @@ def test_registry_is_a_geopackage_with_an_append_only_log(project):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute("DELETE FROM events")
     con.close()
-    # one baseline event per object
+    # one baseline event per object, then the dated steps of the layer's completed_on /
+    # accepted_on (P003 and P006 treated, P004 treated then accepted), all by the builder
     ev = GpkgRegistry(path).events()
-    assert len(ev) == 6 + 4 and set(ev["field"]) == {"*created*"}
-    assert set(ev["by"]) == {"初始化"}
+    created = ev[ev["field"] == "*created*"]
+    assert len(created) == 6 + 4 and created["effective_date"].isna().all()
+    steps = ev[ev["field"] != "*created*"]
+    assert sorted(steps["object_id"].unique()) == ["P003", "P004", "P006"]
+    assert steps.loc[steps["object_id"] == "P004", "effective_date"].tolist() == (
+        ["2021-08-01"] * 3 + ["2021-10-01"] * 2
+    )
+    assert set(ev["by"]) == {"初始化"} and set(ev["client"]) == {"ecogis"}
 
 
 def test_apply_refuses_stale_changes(project):
@@ -291,8 +300,9 @@ def test_update_history_as_of(project):
     run("progress", "-c", project, "--year", 2022, "--csv", tmpcsv, "--overwrite")
     late = pd.read_csv(out.with_name("p_pits.csv"))
     e, la = (t[t["township"] == TOTAL].iloc[0] for t in (early, late))
-    assert e["untreated_count"] == 2 and la["untreated_count"] == 1
-    assert e["remaining_count"] == 3 and la["remaining_count"] == 2
+    # on 2022-05-31 P006 (completed_on 2022-07-01 in the layer) was not treated yet either
+    assert e["untreated_count"] == 3 and la["untreated_count"] == 1
+    assert e["remaining_count"] == 4 and la["remaining_count"] == 2
     assert la["treated_in_year_km2"] == pytest.approx((9000 + 6000) / 1e6)
 
 
@@ -414,8 +424,8 @@ def test_import_dry_run_then_apply(project, tmp_path):
         pits.at["P002", "treated_m2"] == 18000 and pits.at["P002", "completed_on"] == "2022-09-30"
     )
     ev = reg.events()
-    new = ev[ev["field"] != "*created*"]
-    assert new["batch"].nunique() == 1 and set(new["by"]) == {"批量"}
+    new = ev[ev["batch"] == ev["batch"].iloc[-1]]
+    assert len(new) == 4 and set(new["by"]) == {"批量"} and set(new["client"]) == {"ecogis"}
     assert sorted(new["effective_date"].unique()) == ["2022-05-01", "2022-09-30"]
 
 
@@ -652,7 +662,9 @@ def test_demo_progress_2022_matches_independent_totals(demo, tmp_path):
     out = tmp_path / "demo.xlsx"
     cfg = demo.config_path
     run("pits", "init", "-c", cfg, "--registry", reg)
-    run("progress", "-c", cfg, "--registry", reg, "--year", 2022, "--xlsx", out)
+    # as of today: the tables as they stand (a past --year alone is replayed to its end)
+    run("progress", "-c", cfg, "--registry", reg, "--year", 2022, "--as-of",
+        dt.date.today().isoformat(), "--xlsx", out)  # fmt: skip
     tables = pd.read_excel(out, sheet_name=None)
     targets = dict(load_config(cfg).targets[2022])
     check_against_independent(tables, independent_totals(reg, 2022), targets)
@@ -674,7 +686,8 @@ def test_demo_update_then_as_of(demo, tmp_path):
     run("progress", "-c", cfg, "--registry", reg, "--year", 2023, "--as-of", "2023-02-28",
         "--csv", csv)  # fmt: skip
     old = pd.read_csv(tmp_path / "p_pits.csv").iloc[-1]
-    run("progress", "-c", cfg, "--registry", reg, "--year", 2023, "--csv", csv, "--overwrite")
+    run("progress", "-c", cfg, "--registry", reg, "--year", 2023, "--as-of", "2023-03-01",
+        "--csv", csv, "--overwrite")  # fmt: skip
     new = pd.read_csv(tmp_path / "p_pits.csv").iloc[-1]
     assert new["in_progress_count"] == old["in_progress_count"] - 1
     assert new["treated_in_year_km2"] == pytest.approx(old["treated_in_year_km2"] + verified / 1e6)
