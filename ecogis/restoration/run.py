@@ -550,7 +550,16 @@ def list_objects(
 def object_history(registry: Registry, object_id: str) -> tuple[str, pd.DataFrame]:
     """``(otype, events)``: every recorded change of one pit or plot, oldest first (the id is
     trimmed and folded like every id people type)."""
-    otype, oid = registry.resolve(object_id)
+    try:
+        otype, oid = registry.resolve(object_id)
+    except RegistryError:  # not in the tables: a deleted object still has its history
+        from .model import fold_id
+
+        events = registry.events()
+        gone = events[events["object_id"].map(fold_id) == fold_id(object_id)]
+        if gone.empty:
+            raise
+        otype, oid = gone["object_type"].iloc[-1], gone["object_id"].iloc[-1]
     return otype, registry.events(oid, otype=otype)
 
 

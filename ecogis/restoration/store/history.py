@@ -52,6 +52,7 @@ class Dialect:
     external_by: str  #: who made an external edit
     at_type: str = ""  #: cast of the context's event time
     date_type: str = ""  #: cast of the context's effective date
+    as_date: Callable[[str], str] = str  #: a date column's value as a date (NULL if it is none)
 
     def q(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -91,6 +92,7 @@ SQLITE = Dialect(
     now="strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z'",
     today="date('now', 'localtime')",
     external_by="NULL",
+    as_date=lambda expr: f"date({expr})",  # NULL for text that is not an ISO date
 )
 
 POSTGRES = Dialect(
@@ -104,6 +106,7 @@ POSTGRES = Dialect(
     external_by="session_user::text",
     at_type="::timestamptz",
     date_type="::date",
+    as_date=lambda expr: expr,  # a date column
 )
 
 
@@ -117,12 +120,17 @@ def _json(d: Dialect, row: str, ot: ObjectType) -> str:
     return "'{' || " + " || ".join(parts) + " || '}'"
 
 
-def _insert(d: Dialect, events: str, ot: ObjectType, id_expr: str, rows: list[str]) -> str:
-    """``INSERT INTO events`` of the changed rows ``(k, field, old, new, ch)``."""
+def _insert(
+    d: Dialect, events: str, ot: ObjectType, id_expr: str, rows: list[str], day: str | None = None
+) -> str:
+    """``INSERT INTO events`` of the changed rows ``(k, field, old, new, ch)``; ``day``: the
+    effective date of an external edit (default: the day it was made)."""
     cols = ", ".join(d.q(c) for c in EVENT_COLUMNS[1:])
     ctx = d.in_ecogis
     at = f"CASE WHEN {ctx} THEN {d.context('at')}{d.at_type} ELSE {d.now}{d.at_type} END"
-    eff = f"CASE WHEN {ctx} THEN {d.context('effective_date')}{d.date_type} ELSE {d.today} END"
+    eff = (
+        f"CASE WHEN {ctx} THEN {d.context('effective_date')}{d.date_type} ELSE {day or d.today} END"
+    )
     by = f"CASE WHEN {ctx} THEN {d.context('by')} ELSE {d.external_by} END"
     note = f"CASE WHEN {ctx} THEN {d.context('note')} END"
     batch = f"CASE WHEN {ctx} THEN {d.context('batch')} END"
@@ -158,12 +166,20 @@ def _statements(d: Dialect, events: str, ot: ObjectType, geometry: str | None) -
                 len(ot.schema), GEOMETRY, "NULL", "NULL", d.distinct.format(a=g("OLD"), b=g("NEW"))
             )
         )
+    # an external edit that sets a date field (completed_on 2022-10-25 typed in QGIS) happened
+    # on that date; else on the day it was made. The latest stage's date first.
+    dated = [
+        f"CASE WHEN {d.distinct.format(a=f'OLD.{q(f)}', b=f'NEW.{q(f)}')} "
+        f"THEN {d.as_date(f'NEW.{q(f)}')} END"
+        for f in reversed(list(ot.dated))
+    ]
+    day = f"COALESCE({', '.join([*dated, d.today])})" if dated else None
     return {
         "created": _insert(d, events, ot, f"NEW.{idf}",
                            [_row(0, CREATED, "NULL", _json(d, "NEW", ot), "1 = 1")]),
         "deleted": _insert(d, events, ot, f"OLD.{idf}",
                            [_row(0, DELETED, _json(d, "OLD", ot), "NULL", "1 = 1")]),
-        "fields": _insert(d, events, ot, f"NEW.{idf}", fields),
+        "fields": _insert(d, events, ot, f"NEW.{idf}", fields, day),
     }  # fmt: skip
 
 
