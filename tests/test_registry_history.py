@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_registry_pg import pg_schema  # noqa: F401  (a fixture: a fresh schema per test)
+from test_registry_pg import drop_schemas, with_schema
 from test_restoration import make_project
 
 from ecogis.cli import cli
@@ -61,6 +61,16 @@ def project(tmp_path):
 
 def registry_of(cfg: Path) -> Path:
     return cfg.parent / "restoration.gpkg"
+
+
+def gpkg_connect(path: Path, **kw) -> sqlite3.Connection:
+    """A plain SQLite connection to the registry, able to write its feature tables (GDAL's
+    R-tree triggers call ST_IsEmpty, ST_MinX ...: SQLite needs them registered)."""
+    from ecogis.restoration.store.gpkg import _register_gpkg_functions
+
+    con = sqlite3.connect(path, **kw)
+    _register_gpkg_functions(con)
+    return con
 
 
 def check_passes(cfg, *where) -> str:
@@ -132,7 +142,7 @@ def test_ogr_feature_api_edits_are_recorded(project, tmp_path):
         f04["field"].tolist() == ["*deleted*"] and '"kind":"grass_planting"' in f04["old"].iloc[0]
     )
     hist = run("history", "F04", "-c", project).output  # a deleted plot keeps its history
-    assert "(deleted)" in hist and "(last record)" in hist
+    assert "(deleted)" in hist and "grass planting" in hist
     hist = run("history", "P099", "-c", project).output
     assert "(created)" in hist and "external edit" in hist
     check_passes(project)
@@ -167,15 +177,16 @@ def test_check_fails_naming_what_was_not_recorded(project):
     """Triggers dropped by hand: the next edit leaves no event; check names it (exit 3),
     ecogis refuses to write, upgrade puts the triggers back."""
     path = registry_of(project)
-    con = sqlite3.connect(path)
+    con = gpkg_connect(path)
     con.execute("DROP TRIGGER pits_history_update")
+    con.execute("DROP TRIGGER plots_history_delete")
     con.execute("UPDATE pits SET treated_m2 = 123.0 WHERE pit_id = 'P001'")
     con.execute("DELETE FROM plots WHERE plot_id = 'F02'")
     con.commit()
     con.close()
     res = run("registry", "check", "-c", project, ok=False)
     assert res.exit_code == 3, res.output
-    assert "pits_history_update" in res.output
+    assert "pits_history_update, plots_history_delete" in res.output
     assert "pit P001: treated_m2 is 123 in the table, 0 in the log" in res.output
     assert "plot F02: in the log, not in the table" in res.output
     before = path.read_bytes()
@@ -195,7 +206,7 @@ def test_an_edit_in_progress_elsewhere_is_never_overwritten(project, tmp_path):
     """A program holding an edit open (QGIS saving its edit buffer) while ecogis updates: ecogis
     waits for it, then validates against the edited row; nothing is lost."""
     path = registry_of(project)
-    other = sqlite3.connect(path, isolation_level=None)
+    other = gpkg_connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     other.execute("UPDATE pits SET status = 'treated', treated_m2 = 18000 WHERE pit_id = 'P002'")
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -259,15 +270,18 @@ def psql(uri: str, statement: str) -> None:
 
 
 @pytest.fixture
-def pg_project(tmp_path, pg_uri, pg_schema):
-    from test_registry_pg import with_schema
+def pg_project(tmp_path, pg_uri):
+    """The restoration test project with its registry in a fresh PostGIS schema."""
+    import uuid
 
+    schema = f"ecogis_test_{uuid.uuid4().hex[:10]}"
     cfg = make_project(tmp_path)
-    uri = with_schema(pg_uri, pg_schema)
+    uri = with_schema(pg_uri, schema)
     text = cfg.read_text(encoding="utf-8").replace("registry: restoration.gpkg", f"registry: {uri}")
     cfg.write_text(text, encoding="utf-8")
     run("registry", "init", "-c", cfg, "--by", "初始化")
-    return cfg, uri, pg_schema
+    yield cfg, uri, schema
+    drop_schemas(pg_uri, schema)
 
 
 def test_psql_edits_are_recorded_and_replay(pg_project):
@@ -303,7 +317,7 @@ def test_psql_edits_are_recorded_and_replay(pg_project):
     psql(uri, f"UPDATE {s}.pits SET method = '9' WHERE pit_id = 'P003'")
     res = run("registry", "check", "-c", cfg, ok=False)
     assert res.exit_code == 3 and "pits_history" in res.output
-    assert "pit P003: method is 9 in the table, 2 in the log" in res.output
+    assert "pit P003: method is 9 in the table, 3 in the log" in res.output
     assert "history triggers added" in run("registry", "upgrade", "-c", cfg).output
-    psql(uri, f"UPDATE {s}.pits SET method = '2' WHERE pit_id = 'P003'")
+    psql(uri, f"UPDATE {s}.pits SET method = '3' WHERE pit_id = 'P003'")
     check_passes(cfg)

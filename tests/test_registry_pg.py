@@ -62,12 +62,17 @@ def pg_schema(pg_uri):
     """A fresh schema name per test; it (and any backup schema) is dropped afterwards."""
     name = f"ecogis_test_{uuid.uuid4().hex[:10]}"
     yield name
+    drop_schemas(pg_uri, name)
+
+
+def drop_schemas(uri: str, name: str) -> None:
+    """Drop the schema ``name`` and its backup schemas."""
     for (s,) in sql(
-        pg_uri,
+        uri,
         "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
         (name, name + "_bak_%"),
     ):
-        sql(pg_uri, f'DROP SCHEMA "{s}" CASCADE')
+        sql(uri, f'DROP SCHEMA "{s}" CASCADE')
 
 
 def with_schema(uri: str, schema: str) -> str:

@@ -266,12 +266,14 @@ def list_body(
 ):
     """``pits list`` / ``plots list``."""
     from ..restoration import list_objects
+    from ..restoration.tables import objects_table
     from ..units import m2_to_km2
 
-    reg, _project = open_registry_for(config_path, registry_path)
+    reg, project = open_registry_for(config_path, registry_path)
     ot = object_type(otype)
     df = list_objects(reg, ot.name, filters)
-    print_table(df, limit=200)
+    people = objects_table(df, ot.name, project_name=project.name if project else None)
+    print_table(people, limit=200)
     if ot.name == "pit":
         echo(
             _("{n} pits, verified {km2:.4f} km²").format(
@@ -284,7 +286,8 @@ def list_body(
                 n=len(df), planned=df["planned_mu"].sum(), completed=df["completed_mu"].sum()
             )
         )
-    write_tables_out({ot.table: df}, csv_path, xlsx_path, overwrite)
+    # XLSX for people (titles and labels in the interface language): import reads it back
+    write_tables_out({ot.table: df}, csv_path, xlsx_path, overwrite, people={ot.table: people})
 
 
 def _import_body(

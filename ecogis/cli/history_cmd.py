@@ -12,9 +12,6 @@ from .summaries import print_table, write_tables_out
 
 __all__ = ["history"]
 
-#: the columns shown on the terminal (the files get the whole log)
-_SHOWN = ("id", "at", "effective_date", "field", "old", "new", "by", "client", "note")
-
 
 @command(
     help=N_(
@@ -38,40 +35,17 @@ _SHOWN = ("id", "at", "effective_date", "field", "old", "new", "by", "client", "
 @table_outputs
 def history(object_id, config_path, registry_path, csv_path, xlsx_path, overwrite):
     from ..restoration import object_history
-    from ..restoration.model import (
-        CLIENT_LABELS,
-        CREATED,
-        DELETED,
-        EVENT_LABELS,
-        GEOMETRY,
-        NOTE,
-        OBJECT_LABELS,
-    )
+    from ..restoration.model import OBJECT_LABELS
+    from ..restoration.tables import history_table
 
     reg, _project = open_registry_for(config_path, registry_path)
     otype, ev = object_history(reg, object_id)
     oid = ev["object_id"].iloc[0] if len(ev) else object_id
-    table = ev[list(_SHOWN)].copy()
-    marks = {
-        CREATED: (_("(created)"), None, _("(baseline record)")),
-        DELETED: (_("(deleted)"), _("(last record)"), None),
-        NOTE: (_("(note)"), None, None),
-        GEOMETRY: (_("(geometry changed)"), None, None),
-    }
-    for field, (shown, old, new) in marks.items():
-        rows = table["field"] == field
-        table.loc[rows, "field"] = shown
-        if old is not None:
-            table.loc[rows, "old"] = old
-        if new is not None:
-            table.loc[rows, "new"] = new
-    table["by"] = [_("(unknown)") if b is None else b for b in table["by"]]
-    table["client"] = [label_of(CLIENT_LABELS, c, "") if c else "" for c in table["client"]]
-    table = table.rename(columns={c: _(EVENT_LABELS[c]) for c in table.columns})
+    table = history_table(ev, oid, otype)
     echo(
         _("{kind} {id}: {n} event(s)").format(
-            kind=label_of(OBJECT_LABELS, otype), id=oid, n=len(table)
+            kind=label_of(OBJECT_LABELS, otype), id=oid, n=len(ev)
         )
     )
-    print_table(table.fillna(""))
-    write_tables_out({"history": ev}, csv_path, xlsx_path, overwrite)
+    print_table(table)
+    write_tables_out({"history": ev}, csv_path, xlsx_path, overwrite, people={"history": table})

@@ -166,6 +166,7 @@ def plots_list(township, status, kind, year, config_path, registry_path, csv_pat
 @table_outputs
 def plots_check(farmland, urban, config_path, registry_path, csv_path, xlsx_path, overwrite):
     from ..restoration import plot_overlaps
+    from ..restoration.tables import plot_overlaps_table
 
     if config_path is None:
         raise click.UsageError(_("plots check needs -c CONFIG (for the control layers)"))
@@ -173,7 +174,8 @@ def plots_check(farmland, urban, config_path, registry_path, csv_path, xlsx_path
     with progress(_("overlaps"), 1) as update:
         result = plot_overlaps(project, farmland=farmland, urban=urban)
         update(1)
-    print_table(result, limit=200)
+    people = plot_overlaps_table(result, project_name=project.name)
+    print_table(people, limit=200)
     bad = result[result["verdict"] == "not_allowed"]
     echo(
         _(
@@ -181,4 +183,6 @@ def plots_check(farmland, urban, config_path, registry_path, csv_path, xlsx_path
             "basic farmland (not allowed, {mu:,.1f} mu)"
         ).format(n=result["plot_id"].nunique(), bad=len(bad), mu=bad["overlap_mu"].sum())
     )
-    write_tables_out({"plot_overlaps": result}, csv_path, xlsx_path, overwrite)
+    write_tables_out(
+        {"plot_overlaps": result}, csv_path, xlsx_path, overwrite, people={"plot_overlaps": people}
+    )

@@ -85,16 +85,19 @@ __all__ = ["progress"]
 def progress_cmd(config_path, registry_path, year, as_of, ndvi, ndvi_min_change, csv_path,
                  xlsx_path, overwrite):  # fmt: skip
     from ..restoration import check_greening_of, run_progress
+    from ..restoration.tables import progress_tables
 
     with open_project(config_path, registry=registry_path) as project:
-        report = run_progress(project, year=year, as_of=as_of)
+        report = run_progress(project, year=year, as_of=as_of, replay_year=True)
         if ndvi:
             with progress_bar("NDVI", report.finished) as update:
                 check_greening_of(
                     project, report, ndvi, min_change=ndvi_min_change, progress=update
                 )
+        name = project.name
     progress_summary(report)
-    write_tables_out(report.tables, csv_path, xlsx_path, overwrite)
+    people = progress_tables(report.tables, report.year, project_name=name, as_of=report.as_of)
+    write_tables_out(report.tables, csv_path, xlsx_path, overwrite, people=people)
 
 
 # the module attribute the command registry names

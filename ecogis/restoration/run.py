@@ -244,7 +244,7 @@ def run_progress(
     as_of: Any = None,
     ndvi: Sequence[str] | None = None,
     ndvi_min_change: float = 0.03,
-    replay_year: bool = True,
+    replay_year: bool = False,
 ) -> ProgressReport:
     """Progress against the yearly targets, per township and in total.
 
@@ -253,9 +253,9 @@ def run_progress(
     project : Project
         The project; its registry when built, else its pits and plots layers.
     year : int, optional
-        The year reported (default: the latest target year up to ``as_of`` / today). A past
-        year is reported as it stood at its end (the log replayed to 31 December), unless
-        ``as_of`` says otherwise or ``replay_year`` is False.
+        The year reported (default: the latest target year up to ``as_of`` / today). With
+        ``replay_year`` a past year is reported as it stood at its end (the log replayed to
+        31 December) unless ``as_of`` names another day.
     as_of : date or "YYYY-MM-DD", optional
         Replay the event log up to this day. Without a registry the layers' dated fields are
         replayed the same way. A day before the registry's baseline gives an
@@ -266,7 +266,8 @@ def run_progress(
         plots whose NDVI rose by ``ndvi_min_change`` or less are flagged (see
         :func:`check_greening_of`).
     replay_year : bool
-        Report a past ``year`` at its end (default) rather than as things stand today.
+        Report a past ``year`` at its end rather than as things stand today (``ecogis
+        progress`` does; a map of a past year should too, so that map and report agree).
 
     Examples
     --------
