@@ -25,6 +25,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from shapely.geometry import box
+from test_restoration import csv_tables  # noqa: E402  (isort: tests import each other last)
 
 from ecogis.cli import cli
 from ecogis.errors import DataSourceError, RegistryError
@@ -693,16 +694,23 @@ def test_cli_progress_same_on_both_stores(pg_project, tmp_path):
     for name, where in (("pg", []), ("gpkg", ["--registry", gpkg])):
         for step in steps:
             run(*step, "-c", cfg, *where)
-        xlsx = tmp_path / f"{name}.xlsx"
+        csv = tmp_path / f"{name}.csv"
+        run("progress", "-c", cfg, *where, "--year", 2022, "--csv", csv)
+        out[name] = csv_tables(csv)
+        asof = tmp_path / f"{name}_asof.csv"
+        run("progress", "-c", cfg, *where, "--year", 2022, "--as-of", "2022-08-15", "--csv", asof)
+        out[name + "_asof"] = csv_tables(asof)
+        xlsx = tmp_path / f"{name}.xlsx"  # and for people, one sheet per table
         run("progress", "-c", cfg, *where, "--year", 2022, "--xlsx", xlsx)
-        out[name] = pd.read_excel(xlsx, sheet_name=None)
-        asof = tmp_path / f"{name}_asof.xlsx"
-        run("progress", "-c", cfg, *where, "--year", 2022, "--as-of", "2022-08-15", "--xlsx", asof)
-        out[name + "_asof"] = pd.read_excel(asof, sheet_name=None)
+        out[name + "_sheets"] = pd.read_excel(xlsx, sheet_name=None, header=None)
     for key in ("", "_asof"):
         assert set(out["pg" + key]) == set(out["gpkg" + key]) == {"pits", "plots"}
         for sheet in ("pits", "plots"):
             pd.testing.assert_frame_equal(out["pg" + key][sheet], out["gpkg" + key][sheet])
+    a, b = out["pg_sheets"], out["gpkg_sheets"]
+    assert list(a) == list(b) and len(a) == 2
+    for sheet in a:  # the same sheets, but for the day each was made in the subtitle
+        pd.testing.assert_frame_equal(a[sheet].iloc[2:], b[sheet].iloc[2:])
     assert not out["pg"]["pits"].equals(out["pg_asof"]["pits"])
 
 

@@ -140,6 +140,15 @@ def registry_of(cfg: Path) -> Path:
     return cfg.parent / "restoration.gpkg"
 
 
+def csv_tables(csv: Path) -> dict[str, pd.DataFrame]:
+    """The tables of ``progress --csv F`` (F_pits.csv, F_plots.csv, F_greening.csv): the
+    numbers as computed (the XLSX is the same numbers, for people)."""
+    return {
+        p.stem[len(csv.stem) + 1 :]: pd.read_csv(p, encoding="utf-8-sig")
+        for p in sorted(csv.parent.glob(f"{csv.stem}_*.csv"))
+    }
+
+
 # ------------------------------------------------------------------------- validation
 
 
@@ -282,7 +291,7 @@ def test_update_history_as_of(project):
     assert "pit P001: status untreated -> treated" in res.output
     hist = run("history", "P001", "-c", project).output
     assert "(created)" in hist and "现场核查" in hist and "2022-06-01" in hist
-    assert "untreated" in hist and "treated_m2" in hist
+    assert "untreated" in hist and "Treated area (m²)" in hist
 
     reg = GpkgRegistry(registry_of(project))
     pits, _, events = reg.snapshot(geometry=False)
@@ -378,10 +387,10 @@ def test_progress_matches_independent_totals(project, tmp_path):
         "2022-09-01", "-c", project)  # fmt: skip
     run("plots", "update", "F01", "--completed-mu", 80, "--status", "completed",
         "--survival-rate", 0.9, "--date", "2022-10-01", "-c", project)  # fmt: skip
-    xlsx = tmp_path / "progress.xlsx"
-    res = run("progress", "-c", project, "--year", 2022, "--xlsx", xlsx)
+    csv = tmp_path / "progress.csv"
+    res = run("progress", "-c", project, "--year", 2022, "--csv", csv)
     assert "清零 countdown: 2 pits" in res.output
-    tables = pd.read_excel(xlsx, sheet_name=None)
+    tables = csv_tables(csv)
     assert set(tables) == {"pits", "plots"}
     expected = independent_totals(registry_of(project), 2022)
     check_against_independent(tables, expected, {"afforestation_mu": 1000, "enclosure_mu": 400})
@@ -642,10 +651,10 @@ def test_list_filters(project, tmp_path):
 
 
 def test_ndvi_flags_finished_work_without_greening(project, tmp_path):
-    out = tmp_path / "g.xlsx"
+    out = tmp_path / "g.csv"
     res = run("progress", "-c", project, "--year", 2022, "--ndvi", "ndvi_2021", "ndvi_2023",
-              "--xlsx", out)  # fmt: skip
-    g = pd.read_excel(out, sheet_name="greening")
+              "--csv", out)  # fmt: skip
+    g = csv_tables(out)["greening"]
     # finished: pits P003 P004 P006, plots F03 F04; the west 1000 m did not green
     assert sorted(g["id"]) == ["F03", "F04", "P003", "P004", "P006"]
     assert sorted(g.loc[g["flagged"], "id"]) == ["P003", "P004"]
@@ -659,13 +668,13 @@ def test_demo_progress_2022_matches_independent_totals(demo, tmp_path):
     from ecogis.config import load_config
 
     reg = tmp_path / "restoration.gpkg"
-    out = tmp_path / "demo.xlsx"
+    out = tmp_path / "demo.csv"
     cfg = demo.config_path
     run("pits", "init", "-c", cfg, "--registry", reg)
     # as of today: the tables as they stand (a past --year alone is replayed to its end)
     run("progress", "-c", cfg, "--registry", reg, "--year", 2022, "--as-of",
-        dt.date.today().isoformat(), "--xlsx", out)  # fmt: skip
-    tables = pd.read_excel(out, sheet_name=None)
+        dt.date.today().isoformat(), "--csv", out)  # fmt: skip
+    tables = csv_tables(out)
     targets = dict(load_config(cfg).targets[2022])
     check_against_independent(tables, independent_totals(reg, 2022), targets)
     total = tables["pits"][tables["pits"]["township"] == TOTAL].iloc[0]
@@ -695,10 +704,10 @@ def test_demo_update_then_as_of(demo, tmp_path):
 
 def test_demo_greening_finds_the_planted_pits_and_plots(demo, tmp_path):
     reg = tmp_path / "restoration.gpkg"
-    out = tmp_path / "g.xlsx"
+    out = tmp_path / "g.csv"
     run("progress", "-c", demo.config_path, "--registry", reg, "--ndvi", "ndvi_2021",
-        "ndvi_2023", "--xlsx", out)  # fmt: skip
-    g = pd.read_excel(out, sheet_name="greening")
+        "ndvi_2023", "--csv", out)  # fmt: skip
+    g = csv_tables(out)["greening"]
     planted = demo.planted["ndvi"]["not_greened"]
     assert set(g.loc[g["flagged"], "id"]) == set(planted["pits"]) | set(planted["plots"])
 

@@ -295,6 +295,7 @@ def _import_body(
 ):
     from ..io.tables import read_table
     from ..restoration import prepare_import
+    from ..restoration.tables import changes_table, new_objects_table
 
     ot = object_type(otype)
     reg, _project = open_registry_for(config_path, registry_path, write=not dry_run, by=by)
@@ -309,10 +310,10 @@ def _import_body(
     if add_new:
         line += _(", {n} new {table}").format(n=len(plan.new), table=ot.table)
     echo(line)
-    print_table(plan.changes_table(), limit=_PREVIEW_ROWS)
+    print_table(changes_table(plan.changes_table(), ot.name), limit=_PREVIEW_ROWS)
     if plan.new:
         echo(_("new {table}:").format(table=ot.table))
-        print_table(plan.new_table(), limit=_PREVIEW_ROWS)
+        print_table(new_objects_table(plan.new_table(), ot.name), limit=_PREVIEW_ROWS)
     if dry_run:
         echo(_("dry run: nothing written"))
         return

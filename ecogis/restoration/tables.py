@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "objects_table",
+    "changes_table",
+    "new_objects_table",
     "progress_tables",
     "history_table",
     "plot_overlaps_table",
@@ -197,6 +199,33 @@ def _readable_baseline(otype: str, text: str | None) -> str:
             v = _(labels[f].get(v, str(v)))
         parts.append(f"{_(COLUMN_LABELS[ot.name][f])}：{v}")
     return "；".join(parts)
+
+
+def changes_table(changes: pd.DataFrame, otype: str) -> PeopleTable:
+    """What an import would change (``ImportPlan.changes_table``): id, field, old, new, date."""
+    ot = object_type(otype)
+    fields = {f: COLUMN_LABELS[ot.name][f] for f in ot.schema}
+    cols = [
+        Column("id", COLUMN_LABELS[ot.name][ot.id_field]),
+        Column("field", EVENT_LABELS["field"], labels=fields),
+        Column("old", EVENT_LABELS["old"]),
+        Column("new", EVENT_LABELS["new"]),
+        Column("date", EVENT_LABELS["effective_date"], "date"),
+    ]
+    return people_table(changes, cols)
+
+
+def new_objects_table(new: pd.DataFrame, otype: str) -> PeopleTable:
+    """The new objects of an import (``ImportPlan.new_table``), under their titles."""
+    ot = object_type(otype)
+    labels = _VALUE_LABELS[ot.name]
+    cols = [
+        Column(f, COLUMN_LABELS[ot.name][f], _FIELD_KINDS.get(f, _KINDS[ot.schema[f]]),
+               labels=labels.get(f))
+        for f in new.columns
+        if f in ot.schema
+    ]  # fmt: skip
+    return people_table(new, cols)
 
 
 def history_table(events: pd.DataFrame, object_id: str, otype: str) -> PeopleTable:
