@@ -270,3 +270,53 @@ def test_a_visit_records_a_dated_note_without_a_change(demo_project):
     # an update with nothing to change points to the note command
     res = run("pits", "update", "ZXB-KK-020", "--note", "看了一眼", "-c", cfg, ok=False)
     assert res.exit_code == 2 and "ecogis pits note" in res.output
+
+
+# ------------------------------------------------------------------------- the Chinese interface
+
+
+def test_messages_and_help_in_chinese(demo_project, monkeypatch):
+    cfg, reg = demo_project
+    monkeypatch.setenv("ECOGIS_LANG", "zh")
+    res = run("pits", "update", "ZXB-KK-07", "--set", "method=1", "-c", cfg, ok=False)
+    assert res.exit_code == 2
+    assert "错误：未知的采坑编号 'ZXB-KK-07'（是否指 ZXB-KK-007" in res.output
+    assert "Error" not in res.output and "Traceback" not in res.output
+    res = run("pits", "update", "ZXB-KK-020", "--status", "已治理", "--treated-m2", 26000,
+              "--date", "2022年8月30日", "--by", "王工", "-c", cfg)  # fmt: skip
+    assert "采坑 ZXB-KK-020：status in_progress -> treated" in res.output
+    assert "已记录 3 处修改，日期 2022-08-30，记录人 王工" in res.output
+    hist = run("history", "ZXB-KK-020", "-c", cfg).output
+    assert "治理状态" in hist and "已治理" in hist and "（创建）" in hist
+    assert "事件日志回溯结果与表一致" in run("registry", "check", "-c", cfg).output
+    helptext = run("pits", "update", "--help").output
+    assert "记录对一个采坑的修改" in helptext and "示例：" in helptext
+
+
+def test_every_registry_message_has_a_chinese_translation():
+    """Each msgid of the registry's modules is in the Chinese catalogue, and the compiled
+    catalogue is current."""
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    from ecogis.i18n.catalog import KEYWORDS, compiled_bytes, po_path
+
+    root = Path(__file__).resolve().parents[1] / "ecogis"
+    files = [p for p in (root / "restoration").rglob("*.py") if p.name != "map.py"]
+    files += [root / "cli" / f"{n}.py" for n in
+              ("_registry", "pits_cmd", "plots_cmd", "history_cmd", "progress_cmd", "registry_cmd")]  # fmt: skip
+    with open(po_path("zh_CN"), "rb") as fh:
+        catalog = read_po(fh, locale="zh_CN")
+    missing = []
+    for f in files:
+        for lineno, msg, _c, _x in extract_from_file("python", str(f), keywords=KEYWORDS):
+            mid = msg if isinstance(msg, str) else msg[0]
+            found = catalog.get(mid)
+            if found is None or not found.string:
+                missing.append(f"{f.name}:{lineno}: {mid[:60]!r}")
+            elif "{" in mid:  # the named fields survive the translation
+                fields = sorted(set(re.findall(r"\{(\w+)", mid)))
+                assert sorted(set(re.findall(r"\{(\w+)", found.string))) == fields, mid
+    assert not missing, missing
+    mo = po_path("zh_CN").with_suffix(".mo")
+    assert mo.read_bytes() == compiled_bytes("zh_CN"), "run: python3 -m ecogis.i18n compile"

@@ -417,7 +417,7 @@ def plot_overlaps(
     u_name = _control_layer(project, urban, "urban", "城镇开发边界")
     if f_name is None and u_name is None:
         raise ConfigError(
-            "no farmland or urban layer; name them with --farmland / --urban",
+            _("no farmland or urban layer; name them with --farmland / --urban"),
             path=_where(project),
         )
     plots = to_working(restoration_state(project)[1].reset_index(drop=True), project.crs)

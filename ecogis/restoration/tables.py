@@ -239,6 +239,12 @@ def history_table(events: pd.DataFrame, object_id: str, otype: str) -> PeopleTab
     deleted = ev["field"] == DELETED
     ev.loc[deleted, "old"] = [_readable_baseline(ot.name, v) for v in ev.loc[deleted, "old"]]
     ev["by"] = [_("(unknown)") if b is None or b != b else b for b in ev["by"]]
+    for f, labels in _VALUE_LABELS[ot.name].items():  # statuses and kinds as people read them
+        rows = ev["field"] == f
+        for c in ("old", "new"):
+            ev.loc[rows, c] = [
+                v if v is None or v != v else _(labels.get(v, str(v))) for v in ev.loc[rows, c]
+            ]
     fields = {f: COLUMN_LABELS[ot.name][f] for f in ot.schema}
     fields[CREATED] = N_("(created)")
     fields[DELETED] = N_("(deleted)")

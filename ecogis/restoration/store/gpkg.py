@@ -444,7 +444,7 @@ def decode_gpkg_geometry(blob: bytes | None):
         return None
     # header: magic "GP", version, flags, int32 srs_id (8 bytes), then the envelope
     if blob[:2] != b"GP":
-        raise DataSourceError("not a GeoPackage geometry blob")
+        raise DataSourceError(_("not a GeoPackage geometry blob"))
     flags = blob[3]
     if flags & 0b10000:  # empty geometry
         return None
