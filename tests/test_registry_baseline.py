@@ -151,3 +151,16 @@ def test_a_layer_whose_dates_contradict_its_status_is_refused(tmp_path):
     assert res.exit_code == 2
     assert "P001: completed_on 2022-05-01 but status untreated" in res.output
     assert not (tmp_path / "restoration.gpkg").exists()
+
+
+def test_plots_init_and_registry_init_are_one_command(tmp_path):
+    from test_restoration import make_project
+
+    cfg = make_project(tmp_path)
+    res = run("plots", "init", "-c", cfg, "--by", "李工")
+    assert "registry restoration.gpkg: 6 pits, 4 plots" in res.output
+    assert "11 dated step(s)" in res.output  # P003, P004, P006 of the layer
+    res = run("registry", "init", "-c", cfg, ok=False)
+    assert res.exit_code == 2 and "registry exists; pass --overwrite" in res.output
+    run("pits", "init", "-c", cfg, "--overwrite")
+    assert len(list(tmp_path.glob("restoration.gpkg.bak-*"))) == 1

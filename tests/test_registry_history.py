@@ -111,6 +111,8 @@ def test_ogr_sql_update_is_recorded_and_replays(project, tmp_path):
     run("progress", "-c", project, "--year", 2022, "--csv", csv)
     total = pd.read_csv(tmp_path / "p_pits.csv").iloc[-1]
     assert total["in_progress_count"] == 0 and total["accepted_count"] == 2
+    res = run("progress", "-c", project, "--as-of", "2022-12-31")
+    assert "3 external edit(s) (QGIS, OGR, psql) of 1 object(s) are counted" in res.output
     check_passes(project)
 
 
@@ -321,3 +323,79 @@ def test_psql_edits_are_recorded_and_replay(pg_project):
     assert "history triggers added" in run("registry", "upgrade", "-c", cfg).output
     psql(uri, f"UPDATE {s}.pits SET method = '3' WHERE pit_id = 'P003'")
     check_passes(cfg)
+    # a registry as an older ecogis built it: no triggers, no client column, "by" required
+    psql(uri, f"DROP TRIGGER pits_history ON {s}.pits; DROP TRIGGER plots_history ON {s}.plots; "
+              f'ALTER TABLE {s}.events DROP COLUMN client; '
+              f'ALTER TABLE {s}.events ALTER COLUMN "by" SET NOT NULL')  # fmt: skip
+    assert open_registry(uri).events()["client"].isna().all()
+    res = run("pits", "update", "P003", "--set", "method=5", "-c", cfg, ok=False)
+    assert res.exit_code == 2 and "ecogis registry upgrade" in res.output
+    assert "history triggers added" in run("registry", "upgrade", "-c", cfg).output
+    psql(uri, f"UPDATE {s}.pits SET method = '6' WHERE pit_id = 'P003'")
+    run("pits", "update", "P003", "--set", "method=5", "-c", cfg)
+    ev = open_registry(uri).events("P003")
+    assert ev["new"].tolist()[-2:] == ["6", "5"]
+    assert ev["client"].tolist()[-2:] == ["external", "ecogis"]
+    check_passes(cfg)
+
+
+# ------------------------------------------------------------------------- older registries
+
+_OLD_EVENTS = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, "at" TEXT NOT NULL, effective_date TEXT,
+    object_type TEXT NOT NULL, object_id TEXT NOT NULL, field TEXT NOT NULL, old TEXT,
+    new TEXT, "by" TEXT NOT NULL, note TEXT, batch TEXT
+);
+CREATE INDEX events_object ON events (object_type, object_id);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+"""
+
+
+def make_legacy(path: Path) -> None:
+    """The registry as ecogis built it before the history triggers: no triggers, no context
+    table, an event log without client whose "by" may not be empty."""
+    con = gpkg_connect(path, isolation_level=None)
+    names = con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%history%'"
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f'DROP TRIGGER "{name}"')
+    con.execute("DROP TABLE ecogis_context")
+    con.execute("ALTER TABLE events RENAME TO e2")
+    con.execute("DROP TRIGGER events_no_update")
+    con.execute("DROP TRIGGER events_no_delete")
+    con.execute("DROP INDEX events_object")
+    con.executescript(_OLD_EVENTS)
+    cols = '"at", effective_date, object_type, object_id, field, old, new, "by", note, batch'
+    con.execute(f"INSERT INTO events (id, {cols}) SELECT id, {cols} FROM e2")
+    con.execute("DROP TABLE e2")
+    con.close()
+
+
+def test_an_older_registry_is_upgraded_in_place(project):
+    require_ogr()
+    path = registry_of(project)
+    make_legacy(path)
+    events = GpkgRegistry(path).events()
+    assert events["client"].isna().all() and len(events) == 21
+    assert "P001" in run("history", "P001", "-c", project).output  # reads work
+    before = path.read_bytes()
+    res = run("pits", "update", "P001", "--set", "method=9", "-c", project, ok=False)
+    assert res.exit_code == 2 and "ecogis registry upgrade" in res.output
+    assert path.read_bytes() == before
+    assert run("registry", "check", "-c", project, ok=False).exit_code == 3
+    assert "history triggers added" in run("registry", "upgrade", "-c", project).output
+    after = GpkgRegistry(path).events()
+    pd.testing.assert_frame_equal(after.drop(columns="client"), events.drop(columns="client"))
+    # an external edit (no author known) is recorded now, and ecogis writes again
+    ogr("ogrinfo", "-q", str(path), "-sql", "UPDATE pits SET method = '7' WHERE pit_id = 'P002'")
+    run("pits", "update", "P001", "--set", "method=9", "-c", project)
+    ev = GpkgRegistry(path).events()
+    assert ev["field"].tolist()[-2:] == ["method", "method"]
+    assert ev["client"].tolist()[-2:] == ["external", "ecogis"]
+    assert ev["id"].tolist() == list(range(1, len(ev) + 1))
+    check_passes(project)

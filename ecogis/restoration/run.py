@@ -291,6 +291,18 @@ def run_progress(
     if day is None and replay_year and year < today.year:
         day = _dt.date(year, 12, 31)
     pits_now, plots_now, events = restoration_state(project)
+    if events is not None and "client" in events:
+        external = events[events["client"] == "external"]
+        if day is not None:
+            eff = external["effective_date"]
+            external = external[eff.isna() | (eff.astype(str) <= day.isoformat())]
+        if len(external):
+            notes.append(
+                _(
+                    "{n} external edit(s) (QGIS, OGR, psql) of {objects} object(s) are counted; "
+                    "'ecogis history ID' shows them"
+                ).format(n=len(external), objects=external["object_id"].nunique())
+            )
     baseline = None
     if day is not None:
         if events is None:  # no registry yet: replay what the layers date

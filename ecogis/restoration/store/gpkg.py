@@ -167,7 +167,7 @@ class GpkgRegistry(Registry):
         """
         import pyogrio
 
-        from ...io._atomic import check_output
+        from ...io._atomic import _tmp_prefix, check_output, clean_orphans
 
         path = Path(path)
         if path.exists() and not overwrite:
@@ -179,7 +179,8 @@ class GpkgRegistry(Registry):
         plots = normalize_objects(
             plots if plots is not None else empty_plots(pits.crs), "plot", name="plots"
         )
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=".gpkg", dir=path.parent)
+        clean_orphans(path.parent)  # a build killed before it was published
+        fd, name = tempfile.mkstemp(prefix=_tmp_prefix(), suffix=".tmp.gpkg", dir=path.parent)
         os.close(fd)
         tmp = Path(name)
         tmp.unlink()  # GDAL creates the file itself
@@ -247,18 +248,17 @@ class GpkgRegistry(Registry):
                 tables = {
                     r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
                 }
-                columns = {r[1] for r in con.execute("PRAGMA table_info(events)")}
+                info = {r[1]: r for r in con.execute("PRAGMA table_info(events)")}
+                done = False
+                if "client" not in info or info["by"][3]:  # no client column, "by" NOT NULL
+                    _rebuild_events(con, has_client="client" in info)
+                    done = True
                 have = {
                     r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
                 }
-                done = False
-                if "client" not in columns:
-                    con.execute("ALTER TABLE events ADD COLUMN client TEXT")
-                    done = True
                 if "ecogis_context" not in tables:
-                    con.executescript(
-                        _CONTEXT_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
-                    )
+                    for stmt in _sql_statements(_CONTEXT_DDL):
+                        con.execute(stmt)
                     done = True
                 for ddl, name in zip(self._trigger_ddl(con), self._trigger_names(), strict=True):
                     if name not in have:
@@ -472,6 +472,33 @@ def _register_gpkg_functions(con: sqlite3.Connection) -> None:
     con.create_function("ST_IsEmpty", 1, empty, deterministic=True)
     for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
         con.create_function(name, 1, bound(i), deterministic=True)
+
+
+def _rebuild_events(con: sqlite3.Connection, *, has_client: bool) -> None:
+    """The event log of an older registry in today's form (``by`` may be empty: an external
+    edit's author is unknown to a GeoPackage; a ``client`` column), every event kept, ids too.
+    Runs inside the caller's transaction (statement by statement: no executescript, which
+    would commit it)."""
+    cols = ", ".join(_q(c) for c in (EVENT_COLUMNS if has_client else EVENT_COLUMNS[:-1]))
+    con.execute("ALTER TABLE events RENAME TO events_old")
+    con.execute("DROP TRIGGER IF EXISTS events_no_update")
+    con.execute("DROP TRIGGER IF EXISTS events_no_delete")
+    con.execute("DROP INDEX IF EXISTS events_object")
+    for stmt in _sql_statements(_EVENTS_DDL):
+        con.execute(stmt)
+    con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM events_old")
+    con.execute("DROP TABLE events_old")
+
+
+def _sql_statements(script: str) -> list[str]:
+    """The complete statements of an SQL script (trigger bodies hold semicolons)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return out
 
 
 def _exists(path: Path) -> str:

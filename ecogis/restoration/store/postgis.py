@@ -222,6 +222,8 @@ class PgRegistry(Registry):
         with self._connect() as conn, conn.transaction():
             _lock(conn, self.schema, exclusive=True)
             done = False
+            ev = sql.Identifier(self.schema, "events")
+            conn.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN "by" DROP NOT NULL').format(ev))
             if "client" not in _columns(conn, self.schema, "events"):
                 conn.execute(
                     sql.SQL("ALTER TABLE {} ADD COLUMN client text").format(
