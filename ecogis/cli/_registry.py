@@ -112,11 +112,11 @@ class TermChoice(click.ParamType):
     name = "choice"
 
     def __init__(self, otype: str, field: str):
-        from ..restoration.model import _vocabulary
+        from ..restoration.model import vocabulary
 
         self.otype, self.field = otype, field
         #: the allowed keys (the model's own tuple)
-        self.choices = _vocabulary(otype, field)[0]
+        self.choices = vocabulary(otype, field)[0]
 
     def get_metavar(self, param, ctx=None) -> str:
         return "[" + "|".join(self.choices) + "]"

@@ -55,6 +55,7 @@ __all__ = [
     "fold_id",
     "parse_term",
     "term_labels",
+    "vocabulary",
     "field_for_header",
     "ObjectType",
     "object_type",
@@ -348,7 +349,8 @@ def _key(text: str) -> str:
     return re.sub(r"[\s_\-]+", "_", fold_text(text).casefold())
 
 
-def _vocabulary(otype: str, field: str) -> tuple[tuple[str, ...], Mapping[str, str], Mapping]:
+def vocabulary(otype: str, field: str) -> tuple[tuple[str, ...], Mapping[str, str], Mapping]:
+    """``(keys, labels, aliases)`` of a vocabulary field: ``status``, or a plot's ``kind``."""
     ot = object_type(otype)
     if field == "status":
         labels = PIT_STATUS_LABELS if ot.name == "pit" else PLOT_STATUS_LABELS
@@ -361,7 +363,7 @@ def _vocabulary(otype: str, field: str) -> tuple[tuple[str, ...], Mapping[str, s
 def term_labels(otype: str, field: str) -> dict[str, str]:
     """key -> ``"key (label in the interface language)"`` for the values of a vocabulary
     field (``status``, a plot's ``kind``), for messages and help."""
-    keys, labels, _aliases = _vocabulary(otype, field)
+    keys, labels, _aliases = vocabulary(otype, field)
     out = {}
     for k in keys:
         shown = label_of(labels, k)
@@ -381,7 +383,7 @@ def parse_term(otype: str, field: str, value: Any, *, what: str | None = None) -
     """
     from ..i18n import translation
 
-    keys, labels, aliases = _vocabulary(otype, field)
+    keys, labels, aliases = vocabulary(otype, field)
     wanted = _key(value)
     zh = translation("zh")
     for k in keys:
