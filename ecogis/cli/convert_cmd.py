@@ -63,6 +63,9 @@ def convert(src, dst, layer, src_crs, to_crs, zone, encoding, overwrite):
         )
     if dst.exists() and not overwrite:
         raise LayerError(f"{dst}: file exists; pass --overwrite to replace it")
+    from ..io.targets import refuse_onto_inputs
+
+    refuse_onto_inputs(dst, [src])
     gdf = read_layer(src, layer=layer, crs=src_crs, encoding=encoding, on_invalid="warn")
     if to_crs:
         from ..crs import parse_crs

@@ -15,6 +15,7 @@ from .options import (
     output_target,
     overwrite_option,
     progress,
+    refuse_onto_inputs,
 )
 from .summaries import screening_summary
 
@@ -98,7 +99,12 @@ def screen(
         flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx"}[kind]
         check_output(path, (f".{kind}",), overwrite, flag)
 
+    from ..screening.model import LAYERS as SCREEN_LAYERS
+
     with open_project(config_path) as project:
+        refuse_onto_inputs(
+            project, output, csv_path, xlsx_path, db_output, extra=[sites], tables=SCREEN_LAYERS
+        )
         rs = project.config.ruleset(ruleset)
         sites_gdf = project.read(sites, crs=sites_crs, id_field=id_field)
         total = len(sites_gdf) * (len(rs.checks) + 1)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import DataSourceError, RegistryError
 from ...i18n import _
-from ..model import EVENT_COLUMNS, OBJECT_TYPES
+from ..model import COLUMN_LABELS, EVENT_COLUMNS, OBJECT_TYPES
 from ..plan import normalize_objects
 from .base import Registry, empty_plots
 from .history import SQLITE, history_triggers, trigger_names
@@ -168,6 +168,7 @@ class GpkgRegistry(Registry):
         import pyogrio
 
         from ...io._atomic import _tmp_prefix, check_output, clean_orphans
+        from ...io.vector import GPKG_VERSION, _write_titles
 
         path = Path(path)
         if path.exists() and not overwrite:
@@ -192,8 +193,11 @@ class GpkgRegistry(Registry):
                     pyogrio.write_dataframe(
                         empty, tmp, layer=table, driver="GPKG", append=tmp.exists(),
                         promote_to_multi=True, geometry_type="MultiPolygon",
-                        **({} if tmp.exists() else {"VERSION": "1.2"}),
+                        **({} if tmp.exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}),
                     )  # fmt: skip
+            # the column titles (QGIS shows them as aliases), in the builder's language
+            _write_titles(tmp, {ot.table: {f: _(t) for f, t in COLUMN_LABELS[ot.name].items()}
+                                for ot in OBJECT_TYPES.values()})  # fmt: skip
             reg = cls._bare(tmp, label=path.name)
             with reg._connect() as con:
                 con.executescript(_EVENTS_DDL + _CONTEXT_DDL)
