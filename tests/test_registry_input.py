@@ -187,7 +187,9 @@ def _workbook_with_formula(path: Path, *, cached: str | None, recalc: bool) -> P
         for item in zin.infolist():
             data = zin.read(item.filename).decode("utf-8")
             if item.filename == "xl/worksheets/sheet1.xml" and cached is not None:
-                data = re.sub(r"<f>1000\+234</f><v\s*/>", f"<f>1000+234</f><v>{cached}</v>", data)
+                data = re.sub(
+                    r"<f>1000\+234</f>(?:<v\s*/>|<v></v>)", f"<f>1000+234</f><v>{cached}</v>", data
+                )
                 assert f"<v>{cached}</v>" in data
             if item.filename == "xl/workbook.xml" and not recalc:
                 data = re.sub(r'\s*fullCalcOnLoad="1"', "", data)

@@ -48,7 +48,9 @@ def _xlsx_formula(cached: str | None, recalc: bool):
                 data = zin.read(item.filename).decode("utf-8")
                 if item.filename == "xl/worksheets/sheet1.xml" and cached is not None:
                     data = re.sub(
-                        r"<f>1000\+234</f><v\s*/>", f"<f>1000+234</f><v>{cached}</v>", data
+                        r"<f>1000\+234</f>(?:<v\s*/>|<v></v>)",
+                        f"<f>1000+234</f><v>{cached}</v>",
+                        data,
                     )
                 if item.filename == "xl/workbook.xml" and not recalc:
                     data = re.sub(r'\s*fullCalcOnLoad="1"', "", data)
