@@ -3,7 +3,8 @@
 #   bash tests/run.sh            # everything: lint, unit, CLI, browser and PostGIS tests
 #   bash tests/run.sh -k overlay # extra arguments go to pytest
 # Installs: Debian chromium (browser tests), fonts-noto-cjk (Chinese text in screenshots),
-# PostgreSQL 15 + PostGIS 3 (database tests); the Python package with its test extra.
+# PostgreSQL 15 + PostGIS 3 (database tests), gdal-bin (ogrinfo / ogr2ogr edit the registry as
+# QGIS does); the Python package with its test extra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || need_apt+=(postgresql-15 postgresql-15-postgis-3)
+command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)  # registry tests edit as QGIS does
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== apt-get install ${need_apt[*]}"
   $SUDO apt-get update -qq

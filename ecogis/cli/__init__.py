@@ -34,6 +34,7 @@ COMMANDS = {
     "plots": "plots_cmd:plots",
     "history": "history_cmd:history",
     "progress": "progress_cmd:progress",
+    "registry": "registry_cmd:registry",
     "map": "map_cmd:map_group",
 }
 
