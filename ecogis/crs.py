@@ -319,8 +319,8 @@ def check_bounds(bounds, crs: CRS, name: str) -> None:
             raise CRSError(
                 _(
                     "{here} are not degrees but the CRS is {crs}; the .prj probably belongs to "
-                    "another file — declare the projected CRS (e.g. EPSG:4547, or EPSG:4526 for "
-                    "zone-38 prefixed eastings)"
+                    "another file — replace it, or delete it and declare the projected CRS "
+                    "(e.g. EPSG:4547, or EPSG:4526 for zone-38 prefixed eastings)"
                 ).format(here=here, crs=_describe(crs))
             )
         return
@@ -584,12 +584,12 @@ def check_datum(src: Any, dst: Any, *, name: str, hint: str | None = None) -> No
             src_datum=datum_name(src),
             src=_describe(src),
             dst=_describe(dst),
-            hint=hint or _transform_hint(),
+            hint=hint or transform_hint(),
         )
     )
 
 
-def _transform_hint(where: str | None = None) -> str:
+def transform_hint(where: str | None = None) -> str:
     where = where or _("layers.<name>.transform in the config, or --transform")
     return _(
         "give them as {where}: 7 Helmert parameters 'dx,dy,dz,rx,ry,rz,ds' (m, arc-seconds, "
