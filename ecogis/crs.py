@@ -425,7 +425,7 @@ def _valid_box_of(wkt: str) -> tuple[tuple[float, float, float, float], tuple] |
     return tuple(float(v) for v in box), lonlat
 
 
-def check_coordinates(gdf: gpd.GeoDataFrame, name: str, *, id_field: str | None = None) -> None:
+def check_coordinates(gdf: gpd.GeoDataFrame, name: str, *, ids=None) -> None:
     """Refuse coordinates that cannot be right for the layer's CRS, with a hint.
 
     Raises
@@ -434,7 +434,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, *, id_field: str | None 
         No CRS; X/Y swapped; zone-prefixed eastings in a CRS without prefix or the reverse;
         degrees in a metre CRS; metres in a degree CRS; NaN or infinity; features with a
         vertex outside the CRS's area of use (with :data:`AREA_OF_USE_MARGIN_DEG`), named by
-        their ids (``id_field``, else an id-like column, else the row).
+        ``ids`` (one per row, e.g. :func:`ecogis.geometry.feature_ids`), else by row number.
     """
     import shapely
 
@@ -460,9 +460,11 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, *, id_field: str | None 
     bad = (b[:, 0] < x0) | (b[:, 1] < y0) | (b[:, 2] > x1) | (b[:, 3] > y1)
     if not bad.any():
         return
-    from .geometry import feature_ids
-
-    ids = feature_ids(gdf[keep.to_numpy()], id_field)[bad].tolist()
+    names = (
+        [str(i) for i in ids] if ids is not None else [f"#{i + 1}" for i in range(len(gdf))]
+    )
+    ids = [n for n, k in zip(names, keep.to_numpy(), strict=True) if k]
+    ids = [n for n, b_ in zip(ids, bad, strict=True) if b_]
     shown = ", ".join(map(str, ids[:10])) + (
         _(" and {n} more").format(n=len(ids) - 10) if len(ids) > 10 else ""
     )

@@ -220,7 +220,7 @@ def validate_layer(
     import geopandas as gpd
 
     from ..crs import check_coordinates
-    from ..geometry import repair_geometries
+    from ..geometry import feature_ids, repair_geometries
 
     if check_crs:
         if gdf.crs is None:
@@ -231,7 +231,7 @@ def validate_layer(
                     "or add a .prj — ecogis never guesses"
                 ).format(name=name)
             )
-        check_coordinates(gdf, name, id_field=id_field)
+        check_coordinates(gdf, name, ids=feature_ids(gdf, id_field))
 
     if geom_type is not None:
         _check_geom_type(gdf, geom_type, name)
