@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from .errors import EcogisWarning, GeometryError
+from .i18n import _, ngettext
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -61,7 +62,7 @@ def feature_ids(gdf: gpd.GeoDataFrame, id_field: str | None = None) -> pd.Series
 def _list(ids, limit: int = _SHOW) -> str:
     ids = list(ids)
     head = ", ".join(map(str, ids[:limit]))
-    return head + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+    return head + (_(" and {n} more").format(n=len(ids) - limit) if len(ids) > limit else "")
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -107,7 +108,7 @@ def inspect_geometries(gdf: gpd.GeoDataFrame, *, id_field: str | None = None) ->
             shapely.to_wkb(shapely.normalize(arr[~empty_mask])), index=np.flatnonzero(~empty_mask)
         )
         dup = wkb[wkb.duplicated(keep=False)]
-        for _, grp in dup.groupby(dup):
+        for _key, grp in dup.groupby(dup):
             dup_groups.append([str(ids.iloc[i]) for i in grp.index])
     return {
         "invalid": invalid,
@@ -146,7 +147,9 @@ def repair_geometries(
     )
     if empty.any():
         warnings.warn(
-            f"{name}: dropped {int(empty.sum())} feature(s) with empty geometry: {_list(ids[empty])}",
+            _("{name}: dropped {n} feature(s) with empty geometry: {ids}").format(
+                name=name, n=int(empty.sum()), ids=_list(ids[empty])
+            ),
             EcogisWarning,
             stacklevel=2,
         )
@@ -160,8 +163,10 @@ def repair_geometries(
     nonfinite = np.unique(owner[~np.isfinite(coords).all(axis=1)])
     if len(nonfinite):
         raise GeometryError(
-            f"{name}: {len(nonfinite)} feature(s) with NaN or infinite coordinates: "
-            f"{_list(ids.iloc[nonfinite])}; fix or delete them in the source"
+            _(
+                "{name}: {n} feature(s) with NaN or infinite coordinates: {ids}; "
+                "fix or delete them in the source"
+            ).format(name=name, n=len(nonfinite), ids=_list(ids.iloc[nonfinite]))
         )
     valid = shapely.is_valid(arr)
     if valid.all():
@@ -171,12 +176,17 @@ def repair_geometries(
     detail = _list(f"{i} ({r})" for i, r in zip(ids.iloc[bad], reasons, strict=True))
     if on_invalid == "raise":
         raise GeometryError(
-            f"{name}: {len(bad)} invalid geometr{'y' if len(bad) == 1 else 'ies'}: {detail}; "
-            "repair them or set on_invalid: fix"
+            ngettext(
+                "{name}: {n} invalid geometry: {detail}; repair it or set on_invalid: fix",
+                "{name}: {n} invalid geometries: {detail}; repair them or set on_invalid: fix",
+                len(bad),
+            ).format(name=name, n=len(bad), detail=detail)
         )
     if on_invalid == "warn":
         warnings.warn(
-            f"{name}: {len(bad)} invalid geometries kept as they are: {detail}",
+            _("{name}: {n} invalid geometries kept as they are: {detail}").format(
+                name=name, n=len(bad), detail=detail
+            ),
             EcogisWarning,
             stacklevel=2,
         )
@@ -194,7 +204,11 @@ def repair_geometries(
     new[bad] = fixed
     gdf[geom_col] = gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs)
     warnings.warn(
-        f"{name}: repaired {len(bad)} invalid geometr{'y' if len(bad) == 1 else 'ies'} with make_valid: {detail}",
+        ngettext(
+            "{name}: repaired {n} invalid geometry with make_valid: {detail}",
+            "{name}: repaired {n} invalid geometries with make_valid: {detail}",
+            len(bad),
+        ).format(name=name, n=len(bad), detail=detail),
         EcogisWarning,
         stacklevel=2,
     )
@@ -202,7 +216,9 @@ def repair_geometries(
     if still_empty.any():
         drop_ids = ids.iloc[bad[still_empty]]
         warnings.warn(
-            f"{name}: {int(still_empty.sum())} feature(s) had no area left after repair and were dropped: {_list(drop_ids)}",
+            _(
+                "{name}: {n} feature(s) had no area left after repair and were dropped: {ids}"
+            ).format(name=name, n=int(still_empty.sum()), ids=_list(drop_ids)),
             EcogisWarning,
             stacklevel=2,
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .i18n import _
+
 __all__ = [
     "M2_PER_MU",
     "M2_PER_HA",
@@ -56,7 +58,9 @@ def _unit(name: str) -> float:
         return UNITS[key]
     except KeyError:
         allowed = ", ".join([*UNITS, *_ALIASES])
-        raise ValueError(f"unknown area unit {name!r}; allowed: {allowed}") from None
+        raise ValueError(
+            _("unknown area unit {name!r}; allowed: {allowed}").format(name=name, allowed=allowed)
+        ) from None
 
 
 def convert_area(value: Any, from_unit: str, to_unit: str) -> Any:

@@ -269,7 +269,9 @@ def test_killed_mid_write_keeps_the_previous_output(tmp_path):
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            tmps = [p for p in out_dir.iterdir() if p.name.startswith(".result.tmp.")]
+            tmps = [
+                p for p in out_dir.iterdir() if p.name.startswith(".ecogis-") and ".tmp" in p.name
+            ]
             # wait until the writer is well into the temporary file, then kill it
             if any(p.exists() and p.stat().st_size > 1_000_000 for p in tmps):
                 proc.send_signal(signal.SIGKILL)
@@ -291,7 +293,11 @@ def test_killed_mid_write_keeps_the_previous_output(tmp_path):
     visible = [p.name for p in out_dir.iterdir() if not p.name.startswith(".")]
     assert visible == ["result.gpkg"]
 
-    # and the next run succeeds despite the orphan
+    orphans = [p.name for p in out_dir.iterdir() if p.name.startswith(".ecogis-")]
+    assert orphans, "the killed writer left no temporary: the test proves nothing"
+    assert all(f"-{proc.pid}-" in name for name in orphans)  # named by the dead process
+
+    # and the next run succeeds despite the orphan, and removes it
     r = subprocess.run(
         [sys.executable, "-m", "ecogis", "convert", str(src), str(target), "--overwrite"],
         cwd=REPO,
@@ -301,6 +307,7 @@ def test_killed_mid_write_keeps_the_previous_output(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert len(gpd.read_file(target, columns=["BSM"], read_geometry=False)) == 200_000
+    assert sorted(p.name for p in out_dir.iterdir()) == ["result.gpkg"]
 
 
 def test_atomic_write_where_root_is_refused_names_the_folder(tmp_path):

@@ -70,7 +70,9 @@ def demo_cfg(demo, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def demo_maps(demo_cfg, tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("maps")
-    with pytest.warns(EcogisWarning, match="repaired 1 invalid geometry"):  # the planted bowtie
+    with pytest.warns(
+        EcogisWarning, match="repaired 1 invalid geometry|修复 1 个无效几何"
+    ):  # the planted bowtie
         paths = write_all_maps(demo_cfg, out)
     return {p.stem: p for p in paths}
 
@@ -98,7 +100,9 @@ def planted(demo, tmp_path_factory):
     sites = _layer(cfg, "sites.gpkg")
     sites.loc[sites["site_id"] == "PV-01", "name"] = XSS
     _write(sites, cfg, "sites.gpkg")
-    with pytest.warns(EcogisWarning, match="repaired 1 invalid geometry"):  # the planted bowtie
+    with pytest.warns(
+        EcogisWarning, match="repaired 1 invalid geometry|修复 1 个无效几何"
+    ):  # the planted bowtie
         paths = write_all_maps(cfg, tmp_path_factory.mktemp("xssmaps"))
     return cfg, {p.stem: p for p in paths}
 
@@ -123,7 +127,9 @@ def _controls_report(cfg: Path):
         "urban": _layer(cfg, "czkfbj.gpkg").to_crs(WORK),
     }
     towns = _layer(cfg, "townships.gpkg").to_crs(WORK)
-    with pytest.warns(EcogisWarning, match="repaired 1 invalid geometry"):  # the planted bowtie
+    with pytest.warns(
+        EcogisWarning, match="repaired 1 invalid geometry|修复 1 个无效几何"
+    ):  # the planted bowtie
         report = check_controls(
             layers, townships=towns, township_field="XZQMC", id_fields=PLANTED["id_fields"]
         )
@@ -350,7 +356,11 @@ def test_cli_default_output_and_overwrite(demo_cfg, tmp_path, monkeypatch):
     assert out.is_file() and "maps/controls.html" in res.output
     assert not EXTERNAL.search(out.read_text(encoding="utf-8"))
     res = runner.invoke(cli, ["map", "controls", "-c", str(demo_cfg)])
-    assert res.exit_code == 2 and "exists" in res.output and "--overwrite" in res.output
+    assert (
+        res.exit_code == 2
+        and ("exists" in res.output or "已存在" in res.output)
+        and "--overwrite" in res.output
+    )
     res = runner.invoke(cli, ["map", "controls", "-c", str(demo_cfg), "-o", "x.txt"])
     assert res.exit_code == 2 and ".html" in res.output
 

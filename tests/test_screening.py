@@ -22,6 +22,7 @@ S10    200 m x 200 m: 60 mu < 300 mu                                     fail
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,6 +38,13 @@ from ecogis.cli import cli
 from ecogis.config import load_config
 from ecogis.errors import CRSError, RuleError
 from ecogis.screening import NODATA_MAX_SHARE, RULES, VERDICTS, screen_sites
+
+
+@pytest.fixture
+def zh(english, monkeypatch):
+    """Reasons checked in the words county staff read (the Chinese catalogue)."""
+    monkeypatch.setenv("ECOGIS_LANG", "zh")
+
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 4_700_000.0
@@ -180,6 +188,13 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def screened(world):
+    # in Chinese, the words the reason tests check
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ECOGIS_LANG", "zh")
+        return _screen_world(world)
+
+
+def _screen_world(world):
     cfg = load_config(world)
     layers = world_layers()
     sites = layers.pop("sites")
@@ -354,7 +369,7 @@ def test_registry_and_missing_inputs(world):
         screen_sites(sites.to_crs(4490), cfg.ruleset("pv"), layers=layers)
 
 
-def test_limit_rule_conditional_beyond_share_and_mu():
+def test_limit_rule_conditional_beyond_share_and_mu(zh):
     from ecogis.config import parse_config
 
     cfg = parse_config(
@@ -520,7 +535,7 @@ def test_cli_help_has_examples():
     assert "Examples:" in r.output and "pv_sand_control" in r.output
 
 
-def test_tiled_path_gives_the_same_verdicts(world, monkeypatch):
+def test_tiled_path_gives_the_same_verdicts(world, monkeypatch, zh):
     from ecogis import raster
 
     monkeypatch.setattr(raster, "TILED_MIN_GEOMS", 1)
@@ -547,7 +562,7 @@ def test_tiled_path_gives_the_same_verdicts(world, monkeypatch):
 # --------------------------------------------------------------------------- demo
 
 
-def test_demo_sites_get_their_planted_verdicts(demo, tmp_path):
+def test_demo_sites_get_their_planted_verdicts(demo, tmp_path, zh):
     from ecogis.demo import PLANTED
 
     out = tmp_path / "demo_screen.gpkg"
@@ -577,4 +592,4 @@ def test_demo_sites_get_their_planted_verdicts(demo, tmp_path):
     # the printed summary names each non-pass site with its deciding reason
     for sid, verdict in PLANTED["sites"].items():
         assert (sid in r.output) == (verdict != "pass"), sid
-    assert "PV-09      unknown" in r.output
+    assert re.search(r"PV-09\s+未判定\s+.*无数据", r.output), r.output

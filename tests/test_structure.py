@@ -14,12 +14,13 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "ecogis"
 
 #: top-level part of ecogis -> the parts it may import (itself always)
-BASE = {"errors", "units", "model", "_lazy", "crs", "geometry", "config", "i18n"}
+BASE = {"errors", "units", "model", "_lazy", "crs", "geometry", "config", "i18n", "tables"}
 ALLOWED = {
     "i18n": set(),
     "errors": set(),
-    "units": set(),
-    "model": set(),
+    "units": {"i18n"},
+    "model": {"i18n"},
+    "tables": {"i18n"},  # tables for people: titles, labels, rounding (no files)
     "_lazy": set(),
     "crs": {"errors", "i18n"},
     "geometry": {"errors", "units", "i18n"},
@@ -175,3 +176,26 @@ def test_jobs_vocabulary_is_cheap_to_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_no_function_hides_the_translation_function():
+    """``_`` is gettext's: a function that also uses ``_`` as a throwaway variable would call
+    a tuple or a GeoDataFrame instead of translating (name the throwaway otherwise)."""
+    offenders = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            names = {
+                n.id
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+            calls = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_"
+                for n in ast.walk(fn)
+            )
+            if "_" in names and calls:
+                offenders.append(f"{module}.{fn.name}")
+    assert not offenders, f"assigns _ and calls _(): {offenders}"

@@ -17,7 +17,7 @@ import click
 from .. import __version__
 from ..errors import EcogisError, EcogisWarning
 from ..i18n import N_, _, translate_click
-from .base import TranslatedGroup
+from .base import TranslatedGroup, use_display_width
 
 __all__ = ["main", "COMMANDS"]
 
@@ -152,6 +152,7 @@ def cli(ctx, verbose, quiet, debug):
 
 
 translate_click()
+use_display_width()
 
 
 def main(args=None, prog_name: str = "ecogis"):

@@ -16,7 +16,7 @@ import click
 
 from ..i18n import _
 
-__all__ = ["TranslatedCommand", "TranslatedGroup", "command", "group"]
+__all__ = ["TranslatedCommand", "TranslatedGroup", "command", "group", "use_display_width"]
 
 
 @contextlib.contextmanager
@@ -70,3 +70,79 @@ TranslatedGroup.group_class = TranslatedGroup
 command = functools.partial(click.command, cls=TranslatedCommand)
 #: ``@group(...)``: click.group with :class:`TranslatedGroup`
 group = functools.partial(click.group, cls=TranslatedGroup)
+
+
+def _term_width(text: str) -> int:
+    """Terminal columns of ``text``: ANSI escapes take none, Chinese characters two."""
+    from click._compat import _ansi_re
+
+    from ..tables import display_width
+
+    return display_width(_ansi_re.sub("", text))
+
+
+def _truncate_width(text: str, n: int) -> str:
+    """The longest prefix of ``text`` that takes at most ``n`` terminal columns."""
+    from ..tables import display_width
+
+    if n <= 0:
+        return ""
+    used = 0
+    for i, ch in enumerate(text):
+        used += display_width(ch)
+        if used > n:
+            return text[: max(i, 1)]
+    return text
+
+
+def _cjk_wrapper(base):
+    """click's TextWrapper, splitting Chinese text into single characters so that a line may
+    break between any two of them (textwrap breaks only at spaces)."""
+    from ..tables import _NO_LINE_START, display_width
+
+    _NO_LINE_END = set("（【《「『(")
+
+    class CJKTextWrapper(base):
+        def _split(self, text):
+            out = []
+            for chunk in super()._split(text):
+                if not any(display_width(ch) == 2 for ch in chunk):
+                    out.append(chunk)
+                    continue
+                word, opening = "", ""
+                for ch in chunk:
+                    if display_width(ch) == 2 or ch in _NO_LINE_START:
+                        if word:
+                            out.append(opening + word)
+                            word, opening = "", ""
+                        if ch in _NO_LINE_START and out and not opening:
+                            out[-1] += ch  # a comma never starts a line
+                        elif ch in _NO_LINE_END:
+                            opening += ch  # an opening bracket never ends one
+                        else:
+                            out.append(opening + ch)
+                            opening = ""
+                    else:
+                        word += ch
+                if word or opening:
+                    out.append(opening + word)
+            return out
+
+    return CJKTextWrapper
+
+
+def use_display_width() -> None:
+    """Make click wrap help by terminal columns, not characters: a Chinese character takes two
+    columns, so help written in Chinese would otherwise run past the edge of an 80-column
+    terminal. click 8.4 measures every width with one function (``term_len``), replaced here
+    in the two modules that wrap text."""
+    import click._textwrap
+    import click.formatting
+
+    if getattr(click._textwrap.TextWrapper, "_ecogis", False):
+        return
+    click._textwrap.term_len = _term_width
+    click._textwrap._truncate_visible = _truncate_width
+    click.formatting.term_len = _term_width
+    click._textwrap.TextWrapper = _cjk_wrapper(click._textwrap.TextWrapper)
+    click._textwrap.TextWrapper._ecogis = True

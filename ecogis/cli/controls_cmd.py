@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_, _
+from .base import command
 from .options import (
     check_output,
     config_option,
@@ -23,8 +25,25 @@ from .summaries import controls_summary
 EXIT_CONFLICT = 3
 
 
-@click.command(
-    epilog="""\b
+@command(
+    help=N_(
+        """Check that the three control lines do not overlap (三区三线 不交叉不重叠不冲突).
+
+    Every pair of the config's control_lines (生态保护红线, 永久基本农田, 城镇开发边界) is
+    intersected exactly. Overlaps are cut along township boundaries (the layer with role
+    admin, named by its name_field) and measured in m² and mu in the working CRS; layers
+    stored in different CRSs (EPSG:4490, 4526, 4547, ...) are reprojected to it first.
+
+    \b
+    Reported separately:
+      conflicts      overlaps of two control lines, one row per feature pair and township
+      slivers        overlap parts below --min-area-m2 (digitising noise)
+      self_overlaps  overlaps inside one layer (double-drawn farmland, duplicates)
+      invalid        invalid or empty geometries as stored (repaired in memory for the check)
+    """
+    ),
+    epilog=N_(
+        """\b
 Examples:
   ecogis controls -c configs/demo.yaml
   ecogis controls -c configs/demo.yaml -o maps/controls.gpkg --summary maps/controls.csv
@@ -36,34 +55,42 @@ Exit status:
   3  conflicts were found and --fail-on-conflict was given
   2  bad usage, config or input (missing file, no CRS, existing output without --overwrite)
   1  any other failure"""
+    ),
 )
 @config_option
 @click.option(
     "-o",
     "--output",
     callback=output_target,
-    help="GeoPackage to write with layers conflicts, slivers, self_overlaps and invalid "
-    "(empty layers too), or a PostGIS database (postgresql://user@host/db: four tables in one "
-    "transaction). Default: write nothing.",
+    help=N_(
+        "GeoPackage to write with layers conflicts, slivers, self_overlaps and invalid "
+        "(empty layers too), or a PostGIS database (postgresql://user@host/db: four tables in "
+        "one transaction). Default: write nothing."
+    ),
 )
 @click.option(
     "--summary",
     "summary_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Summary table (.csv, UTF-8 with BOM for Excel, or .xlsx): layer_a, layer_b, "
-    "township, conflicts, area_m2, area_mu.",
+    help=N_(
+        "Summary table: .xlsx for people (titles in the interface language, numbers rounded "
+        "as reported, ready to print), or .csv for scripts (UTF-8 with BOM; layer_a, layer_b, "
+        "township, conflicts, area_m2, area_mu at full precision)."
+    ),
 )
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
     default=None,
-    help="Overlap parts smaller than this many m² are slivers, not conflicts "
-    "[default: the config's sliver_m2, 1 m²].",
+    help=N_(
+        "Overlap parts smaller than this many m² are slivers, not conflicts "
+        "[default: the config's sliver_m2, 1 m²]."
+    ),
 )
 @click.option(
     "--fail-on-conflict",
     is_flag=True,
-    help=f"Exit with status {EXIT_CONFLICT} when any conflict is found (for scripts and CI).",
+    help=N_("Exit with status 3 when any conflict is found (for scripts and CI)."),
 )
 @engine_options
 @overwrite_option
@@ -78,21 +105,6 @@ def controls(
     partitions,
     overwrite,
 ):
-    """Check that the three control lines do not overlap (三区三线 不交叉不重叠不冲突).
-
-    Every pair of the config's control_lines (生态保护红线, 永久基本农田, 城镇开发边界) is
-    intersected exactly. Overlaps are cut along township boundaries (the layer with role
-    admin, named by its name_field) and measured in m² and mu in the working CRS; layers
-    stored in different CRSs (EPSG:4490, 4526, 4547, ...) are reprojected to it first.
-
-    \b
-    Reported separately:
-      conflicts      overlaps of two control lines, one row per feature pair and township
-      slivers        overlap parts below --min-area-m2 (digitising noise)
-      self_overlaps  overlaps inside one layer (double-drawn farmland, duplicates)
-      invalid        invalid or empty geometries as stored (repaired in memory for the check)
-    """
-
     project = open_project(config_path)
     eng = make_engine(engine, scheduler, partitions)
     check_output(output, (".gpkg",), overwrite, "-o/--output")
@@ -102,11 +114,11 @@ def controls(
         and summary_path is not None
         and output.resolve() == summary_path.resolve()
     ):
-        raise click.BadParameter("must differ from -o/--output", param_hint="--summary")
+        raise click.BadParameter(_("must differ from -o/--output"), param_hint="--summary")
 
     from ..controls import run_controls
 
-    with progress("Overlaying control lines", 1000) as update:
+    with progress(_("Overlaying control lines"), 1000) as update:
         shown = [0]
 
         def advance(done: int, total: int) -> None:
@@ -129,12 +141,15 @@ def controls(
             overwrite=overwrite,
             geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
         )
-        echo(f"wrote {output} (layers {', '.join(LAYERS)})")
+        echo(_("wrote {path} (layers {layers})").format(path=output, layers=", ".join(LAYERS)))
     if summary_path is not None:
+        from ..controls.tables import summary_table
         from ..io.tables import write_table
 
-        write_table(report.summary, summary_path, overwrite=overwrite)
-        echo(f"wrote {summary_path}")
+        table = summary_table(report, project_name=project.name)
+        # for people in XLSX (titles, labels, rounding); for scripts in CSV (as computed)
+        write_table(table, summary_path, overwrite=overwrite, sheet=_("summary"))
+        echo(_("wrote {path}").format(path=summary_path))
 
     if fail_on_conflict and len(report.conflicts):
         click.get_current_context().exit(EXIT_CONFLICT)

@@ -6,46 +6,16 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_, _
 from ._registry import default_user
+from .base import command
 from .options import echo
 from .summaries import controls_summary, progress_summary, screening_summary, write_tables_out
 
 
-@click.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("layers/demo"),
-    show_default=True,
-    help="Folder for the demo layers; results go to its results/ folder.",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("configs/demo.yaml"),
-    show_default=True,
-    help="Where to write the demo config.",
-)
-@click.option(
-    "--maps",
-    "maps_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("maps"),
-    show_default=True,
-    help="Folder for the HTML maps.",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=2022,
-    show_default=True,
-    help="Random seed: the same seed gives the same data.",
-)
-@click.option("--data-only", is_flag=True, help="Only generate the data and config; run nothing.")
-def demo(out_dir, config_path, maps_dir, seed, data_only):
-    """Make the demo data set for Zhengxiangbai Banner and run the whole job on it.
+@command(
+    help=N_(
+        """Make the demo data set for Zhengxiangbai Banner and run the whole job on it.
 
     \b
     1. writes deterministic demo layers to --out and a config to --config: the real banner
@@ -65,11 +35,48 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
       ecogis demo
       ecogis demo --data-only && ecogis layers check -c configs/demo.yaml
     """
+    )
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("layers/demo"),
+    show_default=True,
+    help=N_("Folder for the demo layers; results go to its results/ folder."),
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("configs/demo.yaml"),
+    show_default=True,
+    help=N_("Where to write the demo config."),
+)
+@click.option(
+    "--maps",
+    "maps_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+    help=N_("Folder for the HTML maps."),
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=2022,
+    show_default=True,
+    help=N_("Random seed: the same seed gives the same data."),
+)
+@click.option(
+    "--data-only", is_flag=True, help=N_("Only generate the data and config; run nothing.")
+)
+def demo(out_dir, config_path, maps_dir, seed, data_only):
     from ..demo import make_demo
 
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path.parent.mkdir(parents=True, exist_ok=True)
-    echo(f"== 1/5 demo data -> {out_dir}")
+    echo(_("== 1/5 demo data -> {folder}").format(folder=out_dir))
     result = make_demo(
         out_dir,
         config_path=config_path,
@@ -77,23 +84,30 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
         overwrite=True,
         progress=lambda m: echo(f"   {m}", level=1, err=True),
     )
-    echo(f"{len(result.layers)} layers in {out_dir}; config: {result.config_path}")
+    echo(
+        _("{n} layers in {folder}; config: {config}").format(
+            n=len(result.layers), folder=out_dir, config=result.config_path
+        )
+    )
     if data_only:
         return
 
     from ..controls import run_controls
+    from ..controls.tables import summary_table
     from ..demo import write_maps
     from ..io.project import Project
     from ..io.tables import write_table, write_tables
     from ..io.vector import write_layers
     from ..restoration import init_registry, run_progress
+    from ..restoration.tables import progress_tables
     from ..screening import run_screening
+    from ..screening.tables import rules_table, sites_table
 
     results = out_dir / "results"
     results.mkdir(exist_ok=True)
     with Project.open(result.config_path) as project:
         echo("")
-        echo("== 2/5 three control lines: ecogis controls")
+        echo(_("== 2/5 three control lines: ecogis controls"))
         report = run_controls(project)
         controls_summary(project.name, report)
         written = [
@@ -104,24 +118,34 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
                 geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
             ),
             write_table(report.summary, results / "controls_summary.csv", overwrite=True),
+            write_table(
+                summary_table(report, project_name=project.name),
+                results / "controls_summary.xlsx",
+                overwrite=True,
+                sheet=_("summary"),
+            ),
         ]
         for path in written:
-            echo(f"wrote {path}")
+            echo(_("wrote {path}").format(path=path))
 
         echo("")
-        echo("== 3/5 PV site screening: ecogis screen -r pv_sand_control")
+        echo(_("== 3/5 PV site screening: ecogis screen -r pv_sand_control"))
         screening = run_screening(project, "pv_sand_control")
         path = write_layers(screening.frames(), results / "screening.gpkg", overwrite=True)
-        xlsx = write_tables(
-            {"sites": screening.table(), "rules": screening.rules_table()},
-            results / "screening.xlsx",
-            overwrite=True,
+        people = {
+            _("sites"): sites_table(screening, project_name=project.name),
+            _("rules"): rules_table(screening, project_name=project.name),
+        }
+        xlsx = write_tables(people, results / "screening.xlsx", overwrite=True)
+        screening_summary(
+            screening, [_("{path} (layers sites, eligible)").format(path=path), str(xlsx)]
         )
-        screening_summary(screening, [f"{path} (layers sites, eligible)", str(xlsx)])
 
         echo("")
         echo(
-            "== 4/5 restoration registry and progress: ecogis pits init, ecogis progress --year 2022"
+            _(
+                "== 4/5 restoration registry and progress: ecogis pits init, ecogis progress --year 2022"
+            )
         )
         registry = project.registry_location
         if (
@@ -131,13 +155,24 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
         ):
             registry.unlink()  # the demo registry is rebuilt from the fresh demo layers
         reg = init_registry(project, by=default_user() or "ecogis")
-        echo(f"registry {reg.label}: built from the layers (CRS {project.crs.to_string()})")
+        pits, plots = reg.load_pits(geometry=False), reg.load_plots(geometry=False)
+        echo(
+            _("registry {name}: {pits} pits, {plots} plots (CRS {crs})").format(
+                name=reg.label, pits=len(pits), plots=len(plots), crs=project.crs.to_string()
+            )
+        )
         progress = run_progress(project, year=2022)
         progress_summary(progress)
-        write_tables_out(progress.tables, None, results / "progress.xlsx", True)
+        write_tables_out(
+            progress.tables,
+            None,
+            results / "progress.xlsx",
+            True,
+            people=progress_tables(progress.tables, 2022, project_name=project.name),
+        )
 
         echo("")
-        echo(f"== 5/5 maps -> {maps_dir}")
+        echo(_("== 5/5 maps -> {folder}").format(folder=maps_dir))
         paths = write_maps(
             project,
             maps_dir,
@@ -147,4 +182,4 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
             screening=screening,
         )
         for path in paths:
-            echo(f"map: {path}")
+            echo(_("map: {path}").format(path=path))

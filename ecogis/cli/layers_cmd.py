@@ -7,40 +7,23 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_, _
+from .base import group
 from .options import config_option, echo, open_project, overwrite_option
 
 #: exit status of ``layers check --strict`` when problems were found (as controls' conflicts)
 EXIT_PROBLEMS = 3
 
 
-@click.group()
+@group(help=N_("Inspect and repair the layers of a project."))
 def layers():
-    """Inspect and repair the layers of a project."""
+    pass
 
 
-@layers.command("check")
-@config_option
-@click.option("--layer", "only", multiple=True, help="Check only this layer (repeatable).")
-@click.option(
-    "--fix",
-    is_flag=True,
-    help="Write repaired copies (needs -o): invalid geometries made valid, empties and exact duplicates dropped.",
-)
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for repaired copies (with --fix).",
-)
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Exit with status 3 when any problem is found (for scripts and scheduled checks).",
-)
-@overwrite_option
-def check(config_path, only, fix, out_dir, strict, overwrite):
-    """Geometry QA of every vector layer in a config.
+@layers.command(
+    "check",
+    help=N_(
+        """Geometry QA of every vector layer in a config.
 
     For each layer: feature count, CRS, geometry types, invalid geometries (feature ids and
     GEOS' reason), empty geometries, exact duplicates and the total area in mu (measured in
@@ -52,13 +35,39 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
       ecogis layers check -c configs/demo.yaml --layer farmland --fix -o layers/fixed
       ecogis layers check -c configs/demo.yaml --strict   # exit status 3 on any problem
     """
+    ),
+)
+@config_option
+@click.option("--layer", "only", multiple=True, help=N_("Check only this layer (repeatable)."))
+@click.option(
+    "--fix",
+    is_flag=True,
+    help=N_(
+        "Write repaired copies (needs -o): invalid geometries made valid, empties and exact "
+        "duplicates dropped."
+    ),
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=N_("Folder for repaired copies (with --fix)."),
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=N_("Exit with status 3 when any problem is found (for scripts and scheduled checks)."),
+)
+@overwrite_option
+def check(config_path, only, fix, out_dir, strict, overwrite):
     from ..crs import check_coordinates
-    from ..errors import CRSError, EcogisError, LayerError
+    from ..errors import CRSError, EcogisError
     from ..geometry import feature_ids, repair_geometries, summarize_layer
     from ..io.vector import write_layer
 
     if fix and out_dir is None:
-        raise click.UsageError("--fix needs -o/--output DIR for the repaired copies")
+        raise click.UsageError(_("--fix needs -o/--output DIR for the repaired copies"))
     project = open_project(config_path)
     cfg = project.config
     names = [n for n, s in cfg.layers.items() if not s.is_raster]
@@ -73,16 +82,19 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
         except EcogisError as exc:
             failures[n] = str(exc)
     work = project.crs
-    echo(f"{cfg.name}: {len(names)} vector layers; areas in {work.name} (EPSG:{work.to_epsg()})")
+    echo(
+        _("{name}: {n} vector layers; areas in {crs} (EPSG:{epsg})").format(
+            name=cfg.name, n=len(names), crs=work.name, epsg=work.to_epsg()
+        )
+    )
     problems = 0
     for n in names:
         spec = cfg.layers[n]
         echo("")
-        echo(
-            f"{n} — {spec.title}  [{Path(spec.path).name}{'|' + spec.layer if spec.layer else ''}]"
-        )
+        source = Path(spec.path).name + ("|" + spec.layer if spec.layer else "")
+        echo(f"{n} — {spec.title}  [{source}]")
         if n in failures:
-            echo(f"  ERROR: {failures[n]}")
+            echo(_("  ERROR: {message}").format(message=failures[n]))
             problems += 1
             continue
         gdf = loaded[n]
@@ -90,41 +102,42 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
         try:
             check_coordinates(gdf, n)
         except CRSError as exc:
-            crs_note = f"  CRS PROBLEM: {exc}"
+            crs_note = _("  CRS PROBLEM: {message}").format(message=exc)
         s = summarize_layer(
             gdf if gdf.crs is not None else gdf.iloc[0:0], work, id_field=spec.id_field
         )
         s["features"] = len(gdf)
         crs = gdf.crs
-        echo(f"  features: {s['features']}")
-        echo(
-            f"  CRS: {'EPSG:' + str(crs.to_epsg()) + ' ' + crs.name if crs is not None else 'none (refused: declare crs: in the config)'}"
-        )
+        echo(_("  features: {n}").format(n=s["features"]))
+        if crs is not None:
+            echo(_("  CRS: {crs}").format(crs=f"EPSG:{crs.to_epsg()} {crs.name}"))
+        else:
+            echo(_("  CRS: none (refused: declare crs: in the config)"))
         if crs_note:
             echo(crs_note)
             problems += 1
         types = ", ".join(f"{t} {c}" for t, c in s["geom_types"].items()) or "-"
-        echo(f"  geometry types: {types}")
+        echo(_("  geometry types: {types}").format(types=types))
         inv = s["invalid"]
-        echo(f"  invalid: {len(inv)}")
-        for _, row in inv.head(20).iterrows():
+        echo(_("  invalid: {n}").format(n=len(inv)))
+        for _i, row in inv.head(20).iterrows():
             echo(f"    {row['id']}: {row['reason']}")
         if len(inv) > 20:
-            echo(f"    ... and {len(inv) - 20} more")
-        echo(
-            f"  empty: {len(s['empty'])}"
-            + (f" ({', '.join(s['empty'][:10])})" if s["empty"] else "")
+            echo(_("    ... and {n} more").format(n=len(inv) - 20))
+        empty = f" ({', '.join(s['empty'][:10])})" if s["empty"] else ""
+        echo(_("  empty: {n}").format(n=len(s["empty"])) + empty)
+        dups = (
+            " (" + "; ".join(" = ".join(g) for g in s["duplicates"][:10]) + ")"
+            if s["duplicates"]
+            else ""
         )
-        echo(
-            f"  exact duplicates: {len(s['duplicates'])}"
-            + (
-                " (" + "; ".join(" = ".join(g) for g in s["duplicates"][:10]) + ")"
-                if s["duplicates"]
-                else ""
-            )
-        )
+        echo(_("  exact duplicates: {n}").format(n=len(s["duplicates"])) + dups)
         if s["area_mu"] is not None:
-            echo(f"  area: {s['area_mu']:,.2f} mu ({s['area_m2'] / 1e6:,.3f} km²)")
+            echo(
+                _("  area: {mu} mu ({km2} km²)").format(
+                    mu=f"{s['area_mu']:,.2f}", km2=f"{s['area_m2'] / 1e6:,.3f}"
+                )
+            )
         problems += len(inv) + len(s["empty"]) + len(s["duplicates"]) + (gdf.crs is None)
         if fix and gdf.crs is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -138,12 +151,9 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
                 ids = feature_ids(fixed, spec.id_field)
                 drop = {d for grp in s["duplicates"] for d in grp[1:]}
                 fixed = fixed[~ids.isin(drop).to_numpy()]
-            try:
-                write_layer(fixed, target, layer=n, overwrite=overwrite)
-            except LayerError:
-                raise
-            echo(f"  repaired copy: {target} ({len(fixed)} features)")
+            write_layer(fixed, target, layer=n, overwrite=overwrite)
+            echo(_("  repaired copy: {path} ({n} features)").format(path=target, n=len(fixed)))
     echo("")
-    echo(f"{problems} problem(s) found" if problems else "no problems found")
+    echo(_("{n} problem(s) found").format(n=problems) if problems else _("no problems found"))
     if strict and problems:
         click.get_current_context().exit(EXIT_PROBLEMS)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_, _
 from ..model import ENGINES
 
 __all__ = [
@@ -30,9 +31,11 @@ config_option = click.option(
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Project config (YAML), e.g. configs/demo.yaml.",
+    help=N_("Project config (YAML), e.g. configs/demo.yaml."),
 )
-overwrite_option = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help=N_("Replace existing output files.")
+)
 
 
 def output_option(*names, help: str, **kwargs):
@@ -81,22 +84,26 @@ def engine_options(f):
         "--partitions",
         type=click.IntRange(min=1),
         default=None,
-        help="dask only: spatial partitions (default: one per 50 000 features).",
+        help=N_("dask only: spatial partitions (default: one per 50 000 features)."),
     )(f)
     f = click.option(
         "--scheduler",
         metavar="ADDRESS",
         default=None,
-        help="dask only: threads (default), processes, synchronous, or a dask.distributed "
-        "scheduler such as tcp://10.0.0.5:8786.",
+        help=N_(
+            "dask only: threads (default), processes, synchronous, or a dask.distributed "
+            "scheduler such as tcp://10.0.0.5:8786."
+        ),
     )(f)
     f = click.option(
         "--engine",
         type=click.Choice(ENGINES),
         default="local",
         show_default=True,
-        help="Overlay engine: local threads (a county), or dask partitions (a league or region; "
-        "same results).",
+        help=N_(
+            "Overlay engine: local threads (a county), or dask partitions (a league or region; "
+            "same results)."
+        ),
     )(f)
     return f
 
@@ -104,7 +111,7 @@ def engine_options(f):
 def make_engine(engine: str, scheduler: str | None, partitions: int | None):
     """The overlay engine chosen with :func:`engine_options`."""
     if engine == "local" and (scheduler or partitions):
-        raise click.UsageError("--scheduler and --partitions need --engine dask")
+        raise click.UsageError(_("--scheduler and --partitions need --engine dask"))
     from ..overlay import get_engine
 
     if engine == "dask":
@@ -130,7 +137,9 @@ def check_output(path, suffixes: tuple[str, ...], overwrite: bool, hint: str) ->
         return
     if path.suffix.lower() not in suffixes:
         raise click.BadParameter(
-            f"{path}: unsupported suffix {path.suffix or '(none)'}; allowed: {', '.join(suffixes)}",
+            _("{path}: unsupported suffix {suffix}; allowed: {allowed}").format(
+                path=path, suffix=path.suffix or _("(none)"), allowed=", ".join(suffixes)
+            ),
             param_hint=hint,
         )
     from ..io._atomic import check_output as check_writable

@@ -51,6 +51,7 @@ from pyproj import CRS
 
 from ..errors import CRSError, LayerError
 from ..geometry import feature_ids, repair_geometries
+from ..i18n import _
 from ..units import m2_to_mu
 from .model import (
     ALL,
@@ -161,7 +162,7 @@ def control_pairs(names) -> list[tuple[str, str]]:
 
 def _describe(crs) -> str:
     if crs is None:
-        return "no CRS"
+        return _("no CRS")
     epsg = CRS.from_user_input(crs).to_epsg()
     return f"EPSG:{epsg}" if epsg else CRS.from_user_input(crs).name
 
@@ -170,12 +171,16 @@ def _check_same_crs(frames: Mapping[str, GeoDataFrame]) -> object:
     """All frames must share one CRS (the working CRS); return it."""
     (first, g0), *rest = frames.items()
     if g0.crs is None:
-        raise CRSError(f"layer {first!r} has no CRS; give every layer the working CRS")
+        raise CRSError(
+            _("layer {name!r} has no CRS; give every layer the working CRS").format(name=first)
+        )
     for name, g in rest:
         if g.crs is None or not CRS.from_user_input(g.crs).equals(g0.crs):
             raise CRSError(
-                f"layer {name!r} is in {_describe(g.crs)} but {first!r} is in "
-                f"{_describe(g0.crs)}; reproject every layer to one working CRS first"
+                _(
+                    "layer {name!r} is in {crs} but {first!r} is in {first_crs}; "
+                    "reproject every layer to one working CRS first"
+                ).format(name=name, crs=_describe(g.crs), first=first, first_crs=_describe(g0.crs))
             )
     return g0.crs
 
@@ -201,7 +206,11 @@ def _find_invalid(name: str, stored: GeoDataFrame, id_field: str | None, crs) ->
     reasons[~empty[rows]] = shapely.is_valid_reason(geoms[inval])
     out_geoms = GeoSeries(geoms[rows], crs=stored.crs)
     if stored.crs is None:
-        raise CRSError(f"stored layer {name!r} has no CRS; cannot place its invalid geometries")
+        raise CRSError(
+            _("stored layer {name!r} has no CRS; cannot place its invalid geometries").format(
+                name=name
+            )
+        )
     if not CRS.from_user_input(stored.crs).equals(crs):
         out_geoms = out_geoms.to_crs(crs)
     ids = feature_ids(stored, id_field).to_numpy()[rows]
@@ -217,8 +226,12 @@ def _find_invalid(name: str, stored: GeoDataFrame, id_field: str | None, crs) ->
 
 def _ids(gdf: GeoDataFrame, name: str, id_field: str | None) -> np.ndarray:
     if id_field and id_field not in gdf.columns:
-        cols = ", ".join(c for c in gdf.columns if c != gdf.geometry.name) or "(none)"
-        raise LayerError(f"layer {name!r}: id field {id_field!r} not found; columns: {cols}")
+        cols = ", ".join(c for c in gdf.columns if c != gdf.geometry.name) or _("(none)")
+        raise LayerError(
+            _("layer {name!r}: id field {field!r} not found; columns: {cols}").format(
+                name=name, field=id_field, cols=cols
+            )
+        )
     return feature_ids(gdf, id_field).astype(str).to_numpy()
 
 
@@ -305,7 +318,9 @@ class _Townships:
         if field_name is not None and field_name not in townships.columns:
             cols = ", ".join(c for c in townships.columns if c != townships.geometry.name)
             raise LayerError(
-                f"township layer: name field {field_name!r} not found; columns: {cols or '(none)'}"
+                _("township layer: name field {field!r} not found; columns: {cols}").format(
+                    field=field_name, cols=cols or _("(none)")
+                )
             )
         with warnings.catch_warnings():
             # the caller read (and repaired) the township layer; only an overlay-breaking

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..i18n import _
 from .check import ControlReport, check_controls
 
 if TYPE_CHECKING:
@@ -58,8 +59,10 @@ def run_controls(
     cfg = project.config
     if not cfg.control_lines:
         raise ConfigError(
-            "control_lines is empty; list the control-line layers, "
-            "e.g. control_lines: [redline, farmland, urban]",
+            _(
+                "control_lines is empty; list the control-line layers, "
+                "e.g. control_lines: [redline, farmland, urban]"
+            ),
             path=str(cfg.path) if cfg.path else None,
         )
     names = list(cfg.control_lines)

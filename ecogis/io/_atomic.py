@@ -1,18 +1,33 @@
-"""Atomic file replacement: write beside the target, then rename over it."""
+"""Atomic file replacement: write beside the target, then rename over it.
+
+Temporary files and folders are hidden and named ``.ecogis-<pid>-<random>.tmp...``, never
+after the target (whose name may hold characters the writer drops), so a temporary of a
+process that died (killed, power cut) is recognised and removed by the next write into the
+same folder.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import EcogisError, LayerError
+from ..i18n import _
 
-__all__ = ["atomic_path", "atomic_paths", "atomic_group", "check_output", "SIDECARS"]
+__all__ = [
+    "atomic_path",
+    "atomic_paths",
+    "atomic_group",
+    "check_output",
+    "clean_orphans",
+    "SIDECARS",
+]
 
 #: files that travel with a shapefile
 SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
@@ -23,15 +38,66 @@ def check_output(path: str | os.PathLike, *, overwrite: bool) -> None:
     folder that is missing, is a file, or is not writable. Commands call it before their work,
     so that a long run does not end in a refused write."""
     path = Path(path)
+    if re.search(r"[\x00-\x1f\x7f]", path.name):
+        raise LayerError(
+            _(
+                "{path}: the file name holds a control character (a newline?); choose another name"
+            ).format(path=repr(str(path)))
+        )
     if path.exists() and not overwrite:
-        raise LayerError(f"{path}: file exists; pass --overwrite to replace it")
+        raise LayerError(_("{path}: file exists; pass --overwrite to replace it").format(path=path))
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
-        raise LayerError(f"{path}: output folder {parent} does not exist")
+        raise LayerError(
+            _("{path}: output folder {folder} does not exist").format(path=path, folder=parent)
+        )
     if not parent.is_dir():
-        raise LayerError(f"{path}: {parent} is a file, not a folder")
+        raise LayerError(
+            _("{path}: {folder} is a file, not a folder").format(path=path, folder=parent)
+        )
     if not os.access(parent, os.W_OK):
-        raise LayerError(f"{path}: output folder {parent} is not writable")
+        raise LayerError(
+            _("{path}: output folder {folder} is not writable").format(path=path, folder=parent)
+        )
+
+
+#: temporary files and folders of a write: ``.ecogis-<pid>-<random>.tmp[.suffix]``
+_TMP_PREFIX = ".ecogis-"
+_TMP_RE = re.compile(r"^\.ecogis-(\d+)-[^/]*\.tmp")
+
+
+def _tmp_prefix() -> str:
+    return f"{_TMP_PREFIX}{os.getpid()}-"
+
+
+def clean_orphans(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporaries that writes of dead processes left in ``folder``; the removed."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TMP_RE.match(entry.name)
+        if m is None or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -43,9 +109,12 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     """
     path = Path(path)
     check_output(path, overwrite=overwrite)
+    clean_orphans(path.parent)
     # keep the real suffix last: GDAL checks it (a GeoPackage must end in .gpkg)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.tmp.", suffix=path.suffix, dir=path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=_tmp_prefix(), suffix=f".tmp{_safe_suffix(path)}", dir=path.parent
+        )
     except OSError as exc:  # root passes os.access, yet a read-only mount still refuses
         raise _unwritable(path, exc) from None
     os.close(fd)
@@ -73,8 +142,9 @@ def atomic_paths(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
     """
     path = Path(path)
     check_output(path, overwrite=overwrite)
+    clean_orphans(path.parent)
     try:
-        tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent))
+        tmpdir = Path(tempfile.mkdtemp(prefix=_tmp_prefix(), suffix=".tmp", dir=path.parent))
     except OSError as exc:
         raise _unwritable(path, exc) from None
     try:
@@ -143,17 +213,28 @@ def _is_write_failure(exc: BaseException) -> bool:
     )
 
 
+def _safe_suffix(path: Path) -> str:
+    """The target's suffix if it is plain (``.gpkg``), else none: a temporary name never holds
+    a newline or another character a writer might drop."""
+    suffix = path.suffix
+    return suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
+
+
 def _unwritable(path: Path, exc: OSError) -> LayerError:
     return LayerError(
-        f"{path}: output folder {path.parent} is not writable ({exc.strerror or exc})"
+        _("{path}: output folder {folder} is not writable ({reason})").format(
+            path=path, folder=path.parent, reason=exc.strerror or exc
+        )
     )
 
 
 def _write_failed(path: Path, exc: OSError) -> EcogisError:
     # not the user's input (exit status 1), but named and explained
     return EcogisError(
-        f"{path}: writing failed: {exc.strerror or exc} (disk full or file size limit?); "
-        "nothing was replaced, an existing file is unchanged"
+        _(
+            "{path}: writing failed: {reason} (disk full or file size limit?); "
+            "nothing was replaced, an existing file is unchanged"
+        ).format(path=path, reason=exc.strerror or exc)
     )
 
 

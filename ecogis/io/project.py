@@ -343,7 +343,8 @@ class Project:
     @property
     def crs_reason(self) -> str:
         """Why :attr:`crs` is what it is, in a sentence for people."""
-        _ = self.crs
+        if self._crs is None:
+            self._crs, self._crs_reason = self._decide_crs()
         return self._crs_reason
 
     def _decide_crs(self) -> tuple[CRS, str]:

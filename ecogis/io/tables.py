@@ -1,16 +1,35 @@
-"""Tables: CSV (Excel-friendly UTF-8) and XLSX written atomically; spreadsheets read for imports."""
+"""Tables: CSV for scripts and XLSX for people, written atomically; spreadsheets read for imports.
+
+CSV (UTF-8 with a byte-order mark, so Excel on Chinese Windows shows 汉字) keeps the column
+names and every digit: scripts read it. XLSX is for people: a :class:`~ecogis.tables.PeopleTable`
+per sheet, with a title row, bold frozen column titles in the interface language, numbers
+kept whole in the cell and shown rounded by their number format, wrapped long text, and an
+A4 landscape page set up to fit the width.
+
+Text a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, e.g. a
+site name ``=HYPERLINK(...)`` from a hostile file) stays text, in every cell and every
+column title: XLSX cells are typed as strings, CSV cells get a leading ``'``. Control
+characters that XLSX cannot hold are replaced, with a warning.
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import re
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..errors import DataSourceError, LayerError
+from ..errors import DataSourceError, EcogisWarning, LayerError
+from ..i18n import _
 from ._atomic import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..tables import PeopleTable
 
 __all__ = ["write_table", "write_tables", "read_table", "TABLE_SUFFIXES", "IMPORT_SUFFIXES"]
 
@@ -20,55 +39,179 @@ IMPORT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".gpkg", ".shp", ".geojson", ".json
 
 
 def write_table(
-    df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False, sheet: str = "ecogis"
+    table: pd.DataFrame | PeopleTable,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    sheet: str = "ecogis",
 ) -> Path:
-    """Write one table; the format follows the suffix.
-
-    CSV is UTF-8 with a byte-order mark so that Excel on Chinese Windows shows 汉字
-    correctly. Geometry columns are dropped (tables are for people; layers carry shapes).
-
-    Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
-    e.g. a site name ``=HYPERLINK(...)`` from a hostile file) stays text: XLSX cells are typed
-    as strings, CSV cells get a leading ``'`` (the usual guard against formula injection).
-    """
-    return write_tables({sheet: df}, path, overwrite=overwrite)
+    """Write one table; the format follows the suffix (see :func:`write_tables`)."""
+    return write_tables({sheet: table}, path, overwrite=overwrite)
 
 
 def write_tables(
-    tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, overwrite: bool = False
+    tables: Mapping[str, pd.DataFrame | PeopleTable],
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Several tables: one sheet each in XLSX; CSV takes exactly one table."""
+    """Several tables: one sheet each in XLSX; CSV takes exactly one table.
+
+    A :class:`~ecogis.tables.PeopleTable` becomes a sheet for people in XLSX and its source
+    values (ASCII names, full precision) in CSV; a plain DataFrame is written as it is
+    (geometry columns dropped).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise LayerError(
-            f"{path}: cannot write {suffix or 'files without suffix'} tables; allowed: {', '.join(TABLE_SUFFIXES)}"
+            _("{path}: cannot write {suffix} tables; allowed: {allowed}").format(
+                path=path,
+                suffix=suffix or _("files without suffix"),
+                allowed=", ".join(TABLE_SUFFIXES),
+            )
         )
-    tables = {name: _plain(df) for name, df in tables.items()}
     if suffix == ".csv" and len(tables) != 1:
-        raise LayerError(f"{path}: a CSV holds one table; got {len(tables)}")
+        raise LayerError(
+            _("{path}: a CSV holds one table; got {n}").format(path=path, n=len(tables))
+        )
     with atomic_path(path, overwrite=overwrite) as tmp:
         if suffix == ".csv":
-            (df,) = tables.values()
-            _defuse_csv(df).to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            import pandas as pd
+            (table,) = tables.values()
+            from ..tables import PeopleTable
 
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, df in tables.items():
-                    df.to_excel(xw, sheet_name=_sheet_name(name), index=False)
-                    ws = xw.sheets[_sheet_name(name)]
-                    for row in ws.iter_rows(min_row=2):
-                        for cell in row:
-                            if cell.data_type == "f":  # text openpyxl took for a formula
-                                cell.data_type = "s"
-                    for col_cells in ws.columns:
-                        width = max(len(str(c.value or "")) for c in col_cells[:200])
-                        ws.column_dimensions[col_cells[0].column_letter].width = min(
-                            max(8, width * 1.6), 60
-                        )
-                    ws.freeze_panes = "A2"
+            if isinstance(table, PeopleTable):  # for scripts: the table as computed
+                table = table.source if table.source is not None else table.frame
+            _defuse_csv(_plain(table)).to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            _write_xlsx({name: _as_people(t) for name, t in tables.items()}, tmp, path.name)
     return path
+
+
+def _as_people(table) -> PeopleTable:
+    from ..tables import Column, PeopleTable, people_table
+
+    if isinstance(table, PeopleTable):
+        return table
+    import pandas as pd
+
+    df = _plain(table)
+    cols = []
+    for c in df.columns:
+        kind = "text"  # booleans too: a plain table keeps TRUE / FALSE for formulas
+        if pd.api.types.is_bool_dtype(df[c]):
+            kind = "text"
+        elif pd.api.types.is_integer_dtype(df[c]):
+            kind = "int"
+        elif pd.api.types.is_float_dtype(df[c]):
+            kind = "rate"
+        cols.append(Column(str(c), str(c), kind))
+    return people_table(df, cols)
+
+
+#: an XLSX column is at most this wide (characters); wide text wraps inside it
+_MAX_WIDTH = 60
+_WIDE_WIDTH = 50
+# XLSX (XML 1.0) cannot hold these characters
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _write_xlsx(tables: Mapping[str, PeopleTable], tmp: Path, name: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
+
+    from ..tables import KINDS, display_width
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    replaced: set[str] = set()
+    for sheet, table in tables.items():
+        ws = wb.create_sheet(_sheet_name(sheet))
+        ncols = max(1, len(table.columns))
+        row = 1
+        if table.title:
+            ws.cell(row=1, column=1, value=_clean(table.title, replaced)).font = Font(
+                bold=True, size=14
+            )
+            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
+            row += 1
+        if table.subtitle:
+            ws.cell(row=row, column=1, value=_clean(table.subtitle, replaced))
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+            row += 1
+        header = row
+        bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        for j, title in enumerate(table.titles, start=1):
+            cell = ws.cell(row=header, column=j)
+            _set_text(cell, _clean(title, replaced))
+            cell.font, cell.fill = bold, fill
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        widths = [display_width(t) for t in table.titles]
+        for values in table.values():
+            row += 1
+            for j, (col, value) in enumerate(zip(table.columns, values, strict=True), start=1):
+                cell = ws.cell(row=row, column=j)
+                spec = KINDS[col.kind]
+                if isinstance(value, str):
+                    _set_text(cell, _clean(value, replaced))
+                    shown = value
+                elif isinstance(value, _dt.date):
+                    cell.value = value
+                    cell.number_format = "yyyy-mm-dd"
+                    shown = "0000-00-00"
+                else:
+                    cell.value = value
+                    if spec is not None and value is not None:
+                        cell.number_format = spec[1]
+                    shown = "" if value is None else f"{value:,.{spec[0] if spec else 2}f}"
+                if col.wide:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                else:
+                    cell.alignment = Alignment(vertical="top")
+                widths[j - 1] = max(widths[j - 1], display_width(str(shown)))
+        for j, col in enumerate(table.columns, start=1):
+            w = min(widths[j - 1], _WIDE_WIDTH if col.wide else _MAX_WIDTH)
+            ws.column_dimensions[get_column_letter(j)].width = max(6, w + 2)
+        ws.freeze_panes = ws.cell(row=header + 1, column=1)
+        ws.print_title_rows = f"{header}:{header}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.oddFooter.center.text = _("Page &P of &N")
+        if table.notes:
+            row += 2
+            for note in table.notes:
+                _set_text(ws.cell(row=row, column=1), _clean(note, replaced))
+                row += 1
+    if replaced:
+        warnings.warn(
+            _(
+                "{name}: control characters that a spreadsheet cannot hold were replaced by "
+                "spaces in: {cells}"
+            ).format(name=name, cells=", ".join(sorted(replaced)[:5])),
+            EcogisWarning,
+            stacklevel=4,
+        )
+    wb.save(tmp)
+
+
+def _set_text(cell, text: str) -> None:
+    """A text cell that stays text (never a formula, whatever it starts with)."""
+    cell.value = text
+    cell.data_type = "s"
+
+
+def _clean(text: Any, replaced: set[str]) -> str:
+    text = str(text)
+    if _ILLEGAL.search(text):
+        replaced.add(repr(text[:30]))
+        text = _ILLEGAL.sub(" ", text)
+    return text
 
 
 def _sheet_name(name: str) -> str:
@@ -88,8 +231,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _defuse_csv(df):
-    """Prefix ``'`` to text cells a spreadsheet would evaluate (numbers stay numbers)."""
+    """Prefix ``'`` to text cells and column names a spreadsheet would evaluate (numbers stay
+    numbers)."""
     out = df.copy()
+    out.columns = [_defuse_text(str(c)) for c in out.columns]
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
             out[col] = out[col].map(_defuse_text)

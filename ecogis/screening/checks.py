@@ -18,8 +18,9 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
 from ..errors import RuleError
+from ..i18n import _
 from ..units import m2_to_mu
-from .model import BUFFER_QUAD_SEGS, NODATA_MAX_SHARE
+from .model import BUFFER_QUAD_SEGS, NODATA_MAX_SHARE, REASONS
 
 if TYPE_CHECKING:
     from ..config import Check
@@ -106,12 +107,12 @@ class CheckResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# formatting helpers (Chinese sentences, numbers in mu)
+# formatting helpers (the sentences of model.REASONS, numbers in mu)
 # ---------------------------------------------------------------------------------------------
 
 
 def _mu(m2: float) -> str:
-    return f"{m2_to_mu(m2):,.1f} 亩"
+    return _(REASONS["area"]).format(mu=f"{m2_to_mu(m2):,.1f}")
 
 
 def _pct(share: float) -> str:
@@ -119,7 +120,7 @@ def _pct(share: float) -> str:
 
 
 def _basis(ctx: CheckContext) -> str:
-    return f"，依据：{ctx.basis}" if ctx.basis else ""
+    return _(REASONS["basis"]).format(basis=ctx.basis) if ctx.basis else ""
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -170,7 +171,7 @@ def _distance(ctx: CheckContext) -> np.ndarray:
     if len(layer) == 0 or len(sites) == 0:
         return out
     tree = shapely.STRtree(layer)
-    (si, _), dist = tree.query_nearest(sites, return_distance=True, all_matches=False)
+    (si, _unused), dist = tree.query_nearest(sites, return_distance=True, all_matches=False)
     out[si] = dist
     return out
 
@@ -213,14 +214,15 @@ def check_exclude(ctx: CheckContext) -> CheckResult:
     status[hit] = "conditional"
     reasons: list[str | None] = [None] * len(overlap)
     for i in np.flatnonzero(hit):
-        if buffer_m > 0:
-            head = (
-                f"距{ctx.label} {dist[i]:,.1f} 米，位于其 {buffer_m:g} 米缓冲区内 "
-                f"{_mu(overlap[i])}（占 {_pct(share[i])}）"
-            )
-        else:
-            head = f"与{ctx.label}重叠 {_mu(overlap[i])}（占 {_pct(share[i])}）"
-        reasons[i] = f"{head}，需从地块中核减{_basis(ctx)}"
+        text = REASONS["exclude_buffer"] if buffer_m > 0 else REASONS["exclude"]
+        reasons[i] = _(text).format(
+            label=ctx.label,
+            distance=f"{dist[i]:,.1f}" if buffer_m > 0 else "",
+            buffer=f"{buffer_m:g}",
+            area=_mu(overlap[i]),
+            share=_pct(share[i]),
+            basis=_basis(ctx),
+        )
     ctx.done(len(overlap))
     return CheckResult(status, reasons, cols, exclusion=zones.geometry)
 
@@ -228,7 +230,7 @@ def check_exclude(ctx: CheckContext) -> CheckResult:
 def check_require(ctx: CheckContext) -> CheckResult:
     """At least ``min_share`` of the site inside the layer (e.g. sandy land), else fail."""
     min_share = float(ctx.params["min_share"])
-    overlap, _ = _overlap(ctx, 0.0)
+    overlap, _zones = _overlap(ctx, 0.0)
     share = _share(overlap, ctx.area_m2)
     cols = _overlap_columns(ctx, overlap)
     cols[f"{ctx.prefix}_share"] = share
@@ -238,9 +240,12 @@ def check_require(ctx: CheckContext) -> CheckResult:
     status[bad] = "fail"
     reasons: list[str | None] = [None] * len(share)
     for i in np.flatnonzero(bad):
-        reasons[i] = (
-            f"位于{ctx.label}内的面积 {_mu(overlap[i])}，仅占 {_pct(share[i])}，"
-            f"低于要求的 {_pct(min_share)}{_basis(ctx)}"
+        reasons[i] = _(REASONS["require"]).format(
+            label=ctx.label,
+            area=_mu(overlap[i]),
+            share=_pct(share[i]),
+            required=_pct(min_share),
+            basis=_basis(ctx),
         )
     ctx.done(len(share))
     return CheckResult(status, reasons, cols)
@@ -252,7 +257,7 @@ def check_limit(ctx: CheckContext) -> CheckResult:
     buffer_m = float(ctx.params.get("buffer_m", 0.0) or 0.0)
     max_share = ctx.params.get("max_share")
     max_mu = ctx.params.get("max_mu")
-    overlap, _ = _overlap(ctx, buffer_m)
+    overlap, _zones = _overlap(ctx, buffer_m)
     share = _share(overlap, ctx.area_m2)
     cols = _overlap_columns(ctx, overlap)
     if buffer_m > 0:
@@ -261,19 +266,23 @@ def check_limit(ctx: CheckContext) -> CheckResult:
     limits = []
     if max_share is not None:
         over |= share > float(max_share) + 1e-9
-        limits.append(f"占地块 {_pct(float(max_share))}")
+        limits.append(_(REASONS["limit_share"]).format(share=_pct(float(max_share))))
     if max_mu is not None:
         over |= m2_to_mu(overlap) > float(max_mu) + 1e-9
-        limits.append(f"{float(max_mu):g} 亩")
+        limits.append(_(REASONS["limit_mu"]).format(mu=f"{float(max_mu):g}"))
     over &= overlap > ctx.min_overlap_m2
     status = _status(len(overlap))
     status[over] = "conditional"
     reasons: list[str | None] = [None] * len(overlap)
-    where = f"其 {buffer_m:g} 米范围" if buffer_m > 0 else ""
+    within = _(REASONS["limit_within"]).format(buffer=f"{buffer_m:g}") if buffer_m > 0 else ""
     for i in np.flatnonzero(over):
-        reasons[i] = (
-            f"与{ctx.label}{where}重叠 {_mu(overlap[i])}（占 {_pct(share[i])}），"
-            f"超过允许的{'或'.join(limits)}，需调整范围或办理审批{_basis(ctx)}"
+        reasons[i] = _(REASONS["limit"]).format(
+            label=ctx.label,
+            within=within,
+            area=_mu(overlap[i]),
+            share=_pct(share[i]),
+            limits=_(REASONS["limit_or"]).join(limits),
+            basis=_basis(ctx),
         )
     ctx.done(len(overlap))
     return CheckResult(status, reasons, cols)
@@ -290,11 +299,10 @@ def _nodata_unknown(
     reasons: list[str | None] = [None] * len(pixels)
     for i in np.flatnonzero(unknown):
         if pixels[i] == 0:
-            reasons[i] = f"地块小于{ctx.label}的一个像元，无法判定"
+            reasons[i] = _(REASONS["nodata_tiny"]).format(label=ctx.label)
         else:
-            reasons[i] = (
-                f"{ctx.label}在地块内无数据的像元占 {_pct(nodata_share[i])}"
-                f"（超过 {_pct(NODATA_MAX_SHARE)}），无法判定"
+            reasons[i] = _(REASONS["nodata"]).format(
+                label=ctx.label, share=_pct(nodata_share[i]), max=_pct(NODATA_MAX_SHARE)
             )
     return unknown, nodata_share, reasons
 
@@ -316,9 +324,13 @@ def check_slope_max(ctx: CheckContext) -> CheckResult:
     status[unknown] = "unknown"
     status[bad] = "fail"
     for i in np.flatnonzero(bad):
-        reasons[i] = (
-            f"坡度大于 {max_deg:g}° 的部分占 {_pct(over[i])}，超过允许的 {_pct(max_share)}"
-            f"（平均坡度 {mean[i]:.1f}°，最大 {steepest[i]:.1f}°）{_basis(ctx)}"
+        reasons[i] = _(REASONS["slope"]).format(
+            over=_pct(over[i]),
+            max_deg=f"{max_deg:g}",
+            max_share=_pct(max_share),
+            mean=f"{mean[i]:.1f}",
+            steepest=f"{steepest[i]:.1f}",
+            basis=_basis(ctx),
         )
     # the issue's column names for the (first) slope check; a second one is prefixed
     p = "slope" if ctx.prefix == "slope" else ctx.prefix
@@ -341,8 +353,10 @@ def _class_codes(ctx: CheckContext, key: str) -> np.ndarray | None:
             out.append(float(code))
         except (TypeError, ValueError):
             raise RuleError(
-                f"{ctx.check.key}.{key}[{j}]: class code {code!r} is not a number; "
-                f"raster {ctx.check.raster!r} holds numeric class values"
+                _(
+                    "{key}: class code {code!r} is not a number; raster {raster!r} holds "
+                    "numeric class values"
+                ).format(key=f"{ctx.check.key}.{key}[{j}]", code=code, raster=ctx.check.raster)
             ) from None
     return np.asarray(out, dtype=float)
 
@@ -377,15 +391,21 @@ def check_raster_class(ctx: CheckContext) -> CheckResult:
     status = _status(len(share))
     status[unknown] = "unknown"
     status[bad] = "fail"
-    what = (
-        "禁止或不允许的地类"
-        if forbidden is not None and allowed is not None
-        else ("禁止的地类" if forbidden is not None else "不在允许范围内的地类")
-    )
+    if forbidden is not None and allowed is not None:
+        what = _(REASONS["class_forbidden_or_not_allowed"])
+    elif forbidden is not None:
+        what = _(REASONS["class_forbidden"])
+    else:
+        what = _(REASONS["class_not_allowed"])
     for i in np.flatnonzero(bad):
-        reasons[i] = (
-            f"{ctx.label}显示{what}占 {_pct(share[i])}（主要为 {_fmt_code(main[i])}，"
-            f"占 {_pct(main_share[i])}），超过允许的 {_pct(max_share)}{_basis(ctx)}"
+        reasons[i] = _(REASONS["raster_class"]).format(
+            label=ctx.label,
+            what=what,
+            share=_pct(share[i]),
+            code=_fmt_code(main[i]),
+            main_share=_pct(main_share[i]),
+            max=_pct(max_share),
+            basis=_basis(ctx),
         )
     cols = {
         f"{ctx.prefix}_class_share": share,

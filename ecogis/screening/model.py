@@ -18,6 +18,7 @@ __all__ = [
     "LAYERS",
     "COLUMN_LABELS",
     "MAP_TITLE",
+    "REASONS",
 ]
 
 #: verdicts from best to worst; a site gets the worst of its checks
@@ -70,3 +71,40 @@ COLUMN_LABELS = {
 
 #: the map's kind in its title, after the project name (shown with ``_()``)
 MAP_TITLE = N_("site screening map")
+
+#: the sentence of each check that did not pass (shown with ``_()`` and ``.format``): what
+#: people read in tables, maps and review opinions, with the numbers and the legal basis
+REASONS = {
+    "exclude": N_("overlaps {label} by {area} ({share}); to be cut from the site{basis}"),
+    "exclude_buffer": N_(
+        "{distance} m from {label}, {area} ({share}) inside its {buffer} m buffer; to be cut "
+        "from the site{basis}"
+    ),
+    "require": N_("only {area} ({share}) inside {label}, less than the required {required}{basis}"),
+    "limit": N_(
+        "overlaps {label}{within} by {area} ({share}), more than the allowed {limits}; adjust "
+        "the site or obtain approval{basis}"
+    ),
+    "limit_within": N_(" (within {buffer} m)"),
+    "limit_share": N_("{share} of the site"),
+    "limit_mu": N_("{mu} mu"),
+    "limit_or": N_(" or "),
+    "nodata_tiny": N_("the site is smaller than one pixel of {label}; cannot be decided"),
+    "nodata": N_(
+        "{share} of the pixels of {label} under the site have no data (more than {max}); "
+        "cannot be decided"
+    ),
+    "slope": N_(
+        "{over} of the site is steeper than {max_deg}°, more than the allowed {max_share} "
+        "(mean slope {mean}°, steepest {steepest}°){basis}"
+    ),
+    "raster_class": N_(
+        "{label} shows {what} on {share} (mostly {code}, {main_share}), more than the allowed "
+        "{max}{basis}"
+    ),
+    "class_forbidden_or_not_allowed": N_("forbidden or not allowed classes"),
+    "class_forbidden": N_("forbidden classes"),
+    "class_not_allowed": N_("classes that are not allowed"),
+    "basis": N_(", basis: {basis}"),
+    "area": N_("{mu} mu"),
+}

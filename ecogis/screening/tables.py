@@ -1,0 +1,96 @@
+"""Site screening's tables for people (XLSX, the terminal, reports)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import TYPE_CHECKING
+
+from ..i18n import N_, _
+from ..tables import Column, PeopleTable, people_table
+from .model import COLUMN_LABELS, VERDICT_LABELS
+
+if TYPE_CHECKING:
+    from .screen import ScreenResult
+
+__all__ = ["sites_table", "rules_table", "TABLE_TITLES"]
+
+#: sheet name -> title (shown with ``_()``)
+TABLE_TITLES = {
+    "sites": N_("Site screening: verdict, reasons and areas per site"),
+    "rules": N_("Rule set"),
+}
+
+#: per-check column suffix -> kind, in the order they follow the layer's label
+_CHECK_COLUMNS = (
+    ("_overlap_mu", "mu"),
+    ("_distance_m", "m"),
+    ("_share", "share"),
+    ("_mean_deg", "deg"),
+    ("_max_deg", "deg"),
+    ("_share_over", "share"),
+    ("_class_share", "share"),
+    ("_class_main", "text"),
+    ("_nodata_share", "share"),
+)
+#: the input's own attributes shown after the site id when present
+_OWN = ("name", "township")
+_OWN_TITLES = {"name": N_("Name"), "township": N_("Township")}
+
+
+def _prefix_label(prefix: str, labels) -> str:
+    """People's name of a check's column prefix: ``farmland`` or ``farmland_limit`` -> the
+    layer's label; ``slope`` -> 坡度."""
+    if prefix in labels:
+        return labels[prefix]
+    if prefix == "slope":
+        return _("slope")
+    base = prefix.rsplit("_", 1)[0]
+    return labels.get(base, prefix)
+
+
+def _subtitle(project_name: str | None, result: ScreenResult) -> str:
+    rs = result.ruleset
+    parts = [project_name or ""]
+    if rs is not None:
+        parts.append(_("rule set {name}").format(name=rs.label or rs.name))
+    parts.append(_("made {date}").format(date=_dt.date.today().isoformat()))
+    return " · ".join(p for p in parts if p)
+
+
+def sites_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
+    """One row per site: id, verdict, areas in mu, each check's numbers, the reasons."""
+    sites = result.sites
+    cols = [Column("site_id", COLUMN_LABELS["site_id"])]
+    cols += [Column(c, _OWN_TITLES[c]) for c in _OWN if c in sites.columns]
+    cols += [
+        Column("verdict", COLUMN_LABELS["verdict"], labels=VERDICT_LABELS),
+        Column("area_mu", COLUMN_LABELS["area_mu"], "mu"),
+        Column("eligible_mu", COLUMN_LABELS["eligible_mu"], "mu"),
+    ]
+    for col in sites.columns:
+        for suffix, kind in _CHECK_COLUMNS:
+            if str(col).endswith(suffix) and col not in ("area_mu", "eligible_mu"):
+                prefix = str(col)[: -len(suffix)]
+                title = f"{_prefix_label(prefix, result.labels)} {_(COLUMN_LABELS[suffix])}"
+                cols.append(Column(str(col), title, kind))
+                break
+    cols.append(Column("reasons", COLUMN_LABELS["reasons"], wide=True))
+    return people_table(
+        sites, cols, title=_(TABLE_TITLES["sites"]), subtitle=_subtitle(project_name, result)
+    )
+
+
+def rules_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
+    """The checks of the rule set: rule, layer, parameters, legal basis."""
+    cols = [
+        Column("rule", N_("Rule")),
+        Column("label", N_("Layer")),
+        Column("params", N_("Parameters")),
+        Column("basis", N_("Basis"), wide=True),
+    ]
+    return people_table(
+        result.rules_table(),
+        cols,
+        title=_(TABLE_TITLES["rules"]),
+        subtitle=_subtitle(project_name, result),
+    )
