@@ -72,8 +72,8 @@ def is_database_uri(path: str) -> bool:
 def split_layer_path(path: str) -> tuple[str, str | None]:
     """Split ``file.gpkg|layer=name`` into (``file.gpkg``, ``name``)."""
     if "|" in path and not is_database_uri(path):
-        base, _, opt = path.partition("|")
-        key, _, value = opt.partition("=")
+        base, _sep, opt = path.partition("|")
+        key, _eq, value = opt.partition("=")
         if key.strip() != "layer" or not value.strip():
             raise ConfigError(
                 _("bad layer option {opt!r} in {path!r}; use file.gpkg|layer=NAME").format(

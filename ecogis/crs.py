@@ -460,9 +460,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, *, ids=None) -> None:
     bad = (b[:, 0] < x0) | (b[:, 1] < y0) | (b[:, 2] > x1) | (b[:, 3] > y1)
     if not bad.any():
         return
-    names = (
-        [str(i) for i in ids] if ids is not None else [f"#{i + 1}" for i in range(len(gdf))]
-    )
+    names = [str(i) for i in ids] if ids is not None else [f"#{i + 1}" for i in range(len(gdf))]
     ids = [n for n, k in zip(names, keep.to_numpy(), strict=True) if k]
     ids = [n for n, b_ in zip(ids, bad, strict=True) if b_]
     shown = ", ".join(map(str, ids[:10])) + (

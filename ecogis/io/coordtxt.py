@@ -261,8 +261,10 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
             raise DataSourceError(
-                f"{path}: cannot decode as {encoding!r} ({exc}); pass encoding='gbk', "
-                "'gb18030' or 'utf-8-sig', or encoding=None to detect it"
+                _(
+                    "{path}: cannot decode as {encoding!r} ({why}); pass encoding='gbk', "
+                    "'gb18030' or 'utf-8-sig', or encoding=None to detect it"
+                ).format(path=path, encoding=encoding, why=exc)
             ) from exc
     # Notepad's "Unicode" is UTF-16 with a BOM: recognisable, so accept it
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -276,9 +278,16 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise DataSourceError(
-                f"{path}: line {line}: bytes {data[exc.start : exc.start + 4]!r} are neither "
-                f"UTF-8 ({exc_utf8.reason}) nor GBK/GB18030; expected a text file in one of "
-                "these encodings (pass encoding= to force one)"
+                _(
+                    "{path}: line {line}: bytes {bytes!r} are neither UTF-8 ({why}) nor "
+                    "GBK/GB18030; expected a text file in one of these encodings (pass "
+                    "encoding= to force one)"
+                ).format(
+                    path=path,
+                    line=line,
+                    bytes=data[exc.start : exc.start + 4],
+                    why=exc_utf8.reason,
+                )
             ) from exc
 
 
@@ -324,9 +333,11 @@ def read_coord_txt(
     try:
         data = p.read_bytes()
     except FileNotFoundError as exc:
-        raise DataSourceError(f"{p}: file not found") from exc
+        raise DataSourceError(_("{path}: file not found").format(path=p)) from exc
     except OSError as exc:
-        raise DataSourceError(f"{p}: cannot read ({exc.strerror or exc})") from exc
+        raise DataSourceError(
+            _("{path}: cannot read ({why})").format(path=p, why=exc.strerror or exc)
+        ) from exc
     text, used = _decode(data, str(p), encoding)
     gdf, _header = parse_coord_txt(text, source=str(p), crs=crs)
     gdf.attrs["coordtxt"]["encoding"] = used
@@ -459,14 +470,24 @@ def parse_coord_txt(
             if tokens and tokens[-1] == "@" and stray_attribute_line is None:
                 stray_attribute_line = i
             if current is None:
-                w.add("outside", f"line {i}: text before any [section] ignored: {raw.strip()!r}")
+                w.add(
+                    "outside",
+                    _("line {line}: text before any [section] ignored: {raw!r}").format(
+                        line=i, raw=raw.strip()
+                    ),
+                )
                 continue
             kv = raw.strip().replace("＝", "=")
             key, sep, value = kv.partition("=")
             if not sep:
                 key, sep, value = kv.replace("：", ":").partition(":")
             if not sep:
-                w.add("header", f"line {i}: [{current}] line without '=' ignored: {raw.strip()!r}")
+                w.add(
+                    "header",
+                    _("line {line}: [{section}] line without '=' ignored: {raw!r}").format(
+                        line=i, section=current, raw=raw.strip()
+                    ),
+                )
                 continue
             sections[current][key.strip()] = value.strip()
             continue
@@ -482,35 +503,48 @@ def parse_coord_txt(
             if _looks_like_attribute_line(tokens):
                 w.add(
                     "no_at",
-                    f"line {i}: parcel attribute line without the closing '@' read as a parcel start",
+                    _(
+                        "line {line}: parcel attribute line without the closing '@' read as a "
+                        "parcel start"
+                    ).format(line=i),
                 )
                 parcels.append(_Parcel(line=i, raw=raw.strip(), tokens=tokens))
                 continue
             raise DataSourceError(
-                f"{source}: line {i}: cannot read {raw.strip()!r}; expected a point line "
-                "'name,ring,X,Y' (for example 'J1,1,4681234.567,38512345.678') or a parcel "
-                "attribute line ending in ',@'"
+                _(
+                    "{source}: line {line}: cannot read {raw!r}; expected a point line "
+                    "'name,ring,X,Y' (for example 'J1,1,4681234.567,38512345.678') or a parcel "
+                    "attribute line ending in ',@'"
+                ).format(source=source, line=i, raw=raw.strip())
             )
         if not parcels:
             raise DataSourceError(
-                f"{source}: line {i}: point {raw.strip()!r} comes before any parcel attribute "
-                "line; expected a line such as '5,1.2345,DK01,name,面,,use,,@' first"
+                _(
+                    "{source}: line {line}: point {raw!r} comes before any parcel attribute "
+                    "line; expected a line such as '5,1.2345,DK01,name,面,,use,,@' first"
+                ).format(source=source, line=i, raw=raw.strip())
             )
         parcels[-1].points.append(point)
 
     if coords_line is None:
-        found = ", ".join(f"[{k}]" for k in sections) or "none"
+        found = ", ".join(f"[{k}]" for k in sections) or _("none")
         hint = ""
         if stray_attribute_line is not None:
-            hint = f"; line {stray_attribute_line} looks like a parcel attribute line"
+            hint = _("; line {line} looks like a parcel attribute line").format(
+                line=stray_attribute_line
+            )
         raise DataSourceError(
-            f"{source}: no [{SECTION_COORDS}] section (sections found: {found}){hint}; "
-            f"expected a line '[{SECTION_COORDS}]' before the parcels"
+            _(
+                "{source}: no [{section}] section (sections found: {found}){hint}; expected a "
+                "line '[{section}]' before the parcels"
+            ).format(source=source, section=SECTION_COORDS, found=found, hint=hint)
         )
     if not parcels:
         raise DataSourceError(
-            f"{source}: line {coords_line}: the [{SECTION_COORDS}] section holds no parcels; "
-            "expected attribute lines ending in '@' followed by point lines"
+            _(
+                "{source}: line {line}: the [{section}] section holds no parcels; expected "
+                "attribute lines ending in '@' followed by point lines"
+            ).format(source=source, line=coords_line, section=SECTION_COORDS)
         )
 
     header = dict(sections.get(SECTION_HEADER, {}))
@@ -556,8 +590,10 @@ def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | N
         # 'J1,1,4681234.567' is a broken point line, not something else
         if len(tokens) >= 2 and _is_int(tokens[1]) and all(_num(t) is not None for t in tokens[2:]):
             raise DataSourceError(
-                f"{source}: line {i}: point line {raw.strip()!r} has {len(tokens)} columns; "
-                "expected at least 4: name,ring,X,Y"
+                _(
+                    "{source}: line {line}: point line {raw!r} has {n} columns; expected at "
+                    "least 4: name,ring,X,Y"
+                ).format(source=source, line=i, raw=raw.strip(), n=len(tokens))
             )
         return None
     ring = _num(tokens[1])
@@ -567,8 +603,10 @@ def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | N
             return None
         if a is not None or b is not None:
             raise DataSourceError(
-                f"{source}: line {i}: ring number {tokens[1]!r} in {raw.strip()!r} is not a "
-                "whole number; expected 1 (outer ring) or 2, 3, ... (holes)"
+                _(
+                    "{source}: line {line}: ring number {ring!r} in {raw!r} is not a whole "
+                    "number; expected 1 (outer ring) or 2, 3, ... (holes)"
+                ).format(source=source, line=i, ring=tokens[1], raw=raw.strip())
             )
         return None
     if a is None or b is None:
@@ -576,11 +614,17 @@ def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | N
             return None
         bad = tokens[2] if a is None else tokens[3]
         raise DataSourceError(
-            f"{source}: line {i}: coordinate {bad!r} in {raw.strip()!r} is not a number; "
-            "expected name,ring,X,Y with X (northing) and Y (easting) in metres"
+            _(
+                "{source}: line {line}: coordinate {bad!r} in {raw!r} is not a number; expected "
+                "name,ring,X,Y with X (northing) and Y (easting) in metres"
+            ).format(source=source, line=i, bad=bad, raw=raw.strip())
         )
     if not (math.isfinite(a) and math.isfinite(b)):
-        raise DataSourceError(f"{source}: line {i}: coordinate in {raw.strip()!r} is not finite")
+        raise DataSourceError(
+            _("{source}: line {line}: coordinate in {raw!r} is not finite").format(
+                source=source, line=i, raw=raw.strip()
+            )
+        )
     # stored as read (X=northing in y, Y=easting in x); _orient_axes swaps when needed
     return _Point(name=tokens[0], ring=int(ring), x=b, y=a, line=i, extra=",".join(tokens[4:]))
 
@@ -599,18 +643,25 @@ def _orient_axes(parcels: list[_Parcel], source: str, w: _Warnings) -> None:
     if standard and swapped:
         first = swapped[0] if len(swapped) < len(standard) else standard[0]
         raise DataSourceError(
-            f"{source}: line {first.line}: the easting is in a "
-            f"different column than on line {(standard if first in swapped else swapped)[0].line}; "
-            "expected every point line in the same order name,ring,X(northing),Y(easting)"
+            _(
+                "{source}: line {line}: the easting is in a different column than on line "
+                "{other}; expected every point line in the same order "
+                "name,ring,X(northing),Y(easting)"
+            ).format(
+                source=source,
+                line=first.line,
+                other=(standard if first in swapped else swapped)[0].line,
+            )
         )
     if swapped:
         for p in swapped:
             p.x, p.y = p.y, p.x
         w.add(
             "swap",
-            f"columns 3 and 4 hold easting,northing (line {swapped[0].line}: the easting, "
-            "recognised by its size, comes first) instead of X(northing),Y(easting); "
-            "read them swapped",
+            _(
+                "columns 3 and 4 hold easting,northing (line {line}: the easting, recognised by "
+                "its size, comes first) instead of X(northing),Y(easting); read them swapped"
+            ).format(line=swapped[0].line),
         )
 
 

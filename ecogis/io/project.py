@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config, is_database_uri, load_config
 from ..errors import ConfigError, CRSError, EcogisError, EcogisWarning, LayerError, RegistryError
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..model import TOWNSHIP_FIELDS
 
 if TYPE_CHECKING:
@@ -378,13 +378,16 @@ class Project:
                 raise unreadable[0]
             if not boxes:
                 raise CRSError(
-                    _(
-                        "crs: auto needs a study area with a CRS, but {layers} {have} none "
+                    ngettext(
+                        "crs: auto needs a study area with a CRS, but {layers} has none "
                         "({files}: .prj missing?); declare layers.<name>.crs (e.g. EPSG:4490) or "
-                        "set crs: in the config (e.g. EPSG:4547)"
+                        "set crs: in the config (e.g. EPSG:4547)",
+                        "crs: auto needs a study area with a CRS, but {layers} have none "
+                        "({files}: .prj missing?); declare layers.<name>.crs (e.g. EPSG:4490) or "
+                        "set crs: in the config (e.g. EPSG:4547)",
+                        len(without),
                     ).format(
                         layers=", ".join(_("layer {name!r}").format(name=n) for n in without),
-                        have=_("has") if len(without) == 1 else _("have"),
                         files=", ".join(Path(self.config.layers[n].path).name for n in without),
                     )
                 )
