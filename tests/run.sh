@@ -3,6 +3,7 @@
 #   bash tests/run.sh            # everything: lint, unit, CLI, browser and PostGIS tests
 #   bash tests/run.sh -k overlay # extra arguments go to pytest
 # Installs: Debian chromium (browser tests), fonts-noto-cjk (Chinese text in screenshots),
+# gdal-bin (gdalwarp / gdaldem, the reference for slopes of warped DEMs),
 # PostgreSQL 15 + PostGIS 3 (database tests); the Python package with its test extra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# gdalwarp / gdaldem: the reference the DEM-warping tests compare slopes against
+command -v gdaldem >/dev/null 2>&1 || need_apt+=(gdal-bin)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || need_apt+=(postgresql-15 postgresql-15-postgis-3)
 if [ ${#need_apt[@]} -gt 0 ]; then
