@@ -119,7 +119,7 @@ def convert(
     from ..crs import parse_crs, parse_transform, reproject
     from ..errors import LayerError
     from ..io import read_layer, write_layer
-    from ..io.coordtxt import parcel_zones, write_coord_txt
+    from ..io.coordtxt import encode_coord_txt, parcel_zones
 
     out_suffix = dst.suffix.lower()
     if out_suffix not in _OUTPUTS:
@@ -161,25 +161,28 @@ def convert(
             )
             for z, part in groups.items()
         }
-        from ..io._atomic import atomic_group
+        from ..io._atomic import atomic_group, atomic_path
 
         for target in targets:
             if target.exists() and not overwrite:
                 raise LayerError(
                     _("{path}: file exists; pass --overwrite to replace it").format(path=target)
                 )
-        with atomic_group(list(targets), overwrite=overwrite) as tmp:
-            for target, (part_zone, part) in targets.items():
-                write_coord_txt(
-                    part,
-                    tmp[target],
-                    zone=part_zone,
-                    width=width,
-                    id_field=id_field,
-                    overwrite=True,
-                    **kwargs,
-                )
-                written.append((target, len(part)))
+        # every file's bytes first (a refusal leaves nothing), then all of them in place at once
+        data = {
+            target: encode_coord_txt(
+                part, target, zone=part_zone, width=width, id_field=id_field, **kwargs
+            )
+            for target, (part_zone, part) in targets.items()
+        }
+        if len(targets) == 1:
+            with atomic_path(dst, overwrite=overwrite) as tmp:
+                tmp.write_bytes(data[dst])
+        else:
+            with atomic_group(list(targets), overwrite=overwrite) as tmp:
+                for target, payload in data.items():
+                    tmp[target].write_bytes(payload)
+        written += [(target, len(part)) for target, (_z, part) in targets.items()]
     else:
         write_layer(gdf, dst, layer=dst.stem, overwrite=overwrite)
         written.append((dst, len(gdf)))

@@ -45,6 +45,7 @@ __all__ = [
     "parse_coord_txt",
     "write_coord_txt",
     "format_coord_txt",
+    "encode_coord_txt",
     "cgcs2000_gk_epsg",
     "parcel_zones",
     "COLUMNS",
@@ -1531,9 +1532,29 @@ def write_coord_txt(
     pathlib.Path
         The path written.
     """
+    data = encode_coord_txt(
+        gdf, path, zone=zone, width=width, header=header, id_field=id_field, encoding=encoding
+    )
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def encode_coord_txt(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    zone: int | None = None,
+    width: int = 3,
+    header: dict | None = None,
+    id_field: str | None = None,
+    encoding: str = "gbk",
+) -> bytes:
+    """The bytes :func:`write_coord_txt` writes (CRLF, ``encoding``); ``path`` names the file
+    in messages. For writers that place several files at once (one per zone)."""
     text = format_coord_txt(gdf, zone=zone, width=width, header=header, id_field=id_field)
     try:
-        data = text.replace("\n", "\r\n").encode(encoding)
+        return text.replace("\n", "\r\n").encode(encoding)
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start : exc.end]
         line = exc.object[: exc.start].count("\n") + 1
@@ -1547,6 +1568,3 @@ def write_coord_txt(
         raise LayerError(
             _("{path}: unknown encoding {encoding!r}").format(path=path, encoding=encoding)
         ) from exc
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
