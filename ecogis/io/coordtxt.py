@@ -14,6 +14,14 @@ punctuation, GBK or UTF-8, swapped columns, wrong point counts, empty ``带号``
 tolerates what it can recognise, warns about it with :class:`~ecogis.errors.EcogisWarning`,
 and raises :class:`~ecogis.errors.DataSourceError` naming the file and line otherwise.
 
+Nothing of a delivered file is lost on the way through a GIS layer and back: besides id,
+name, map sheet and use, the reader keeps 地类编码 (the 8th column, ``dlbm``), leading and extra
+columns of province variants (``lead``, ``extra``), the unit the area was written in
+(``area_unit``: ``ha`` by the format, ``m2`` or ``mu`` when the numbers say so), and each
+ring's surveyed point names, ring numbers and extra point columns (``txt_points``, JSON); the
+writer puts them back. A file in Xian 1980 / Beijing 1954 is moved onto CGCS2000 with the
+7 (or 4) parameters of its ``转换参数=`` line, and refused without them.
+
 Only this module and :mod:`ecogis.cli` touch paths: :func:`parse_coord_txt` and
 :func:`format_coord_txt` work on strings.
 """
@@ -442,6 +450,15 @@ def parse_coord_txt(
     (as written, or once unclosed rings are closed) or the number of vertices without
     closing repeats; otherwise a warning is issued. The ``points`` column is the number
     of point lines as written.
+
+    Areas: the format's unit is the hectare. A bare number that is more than 1 % off but
+    matches the enclosed area in m² (or in 亩) was written in that unit: said once for the
+    file, and recorded so (``area_ha_declared`` converted, ``area_unit``).
+
+    Datums: ``坐标系`` naming Xian 1980 or Beijing 1954 needs ``crs`` (the coordinates are
+    then read as they are) or parameters in ``转换参数=`` (7 Helmert numbers or 4 planar ones,
+    see :class:`ecogis.crs.DatumTransform`): the parcels are then moved onto CGCS2000, in the
+    same zone, with a warning. All-zero parameters are no parameters.
     """
     w = _Warnings(source)
     text = text.lstrip("\ufeff")
