@@ -61,6 +61,8 @@ class Column:
         Value -> msgid (statuses, verdicts, kinds): shown translated.
     wide : bool
         Long text (reasons): wrapped, in a wide column.
+    fills : mapping, optional
+        Value -> background colour (``"E2EFDA"``) of the cell in a spreadsheet (verdicts).
     """
 
     name: str
@@ -68,6 +70,7 @@ class Column:
     kind: str = "text"
     labels: Mapping[Any, str] | None = None
     wide: bool = False
+    fills: Mapping[Any, str] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -117,9 +120,13 @@ def people_table(
     title: str = "",
     subtitle: str = "",
     notes: Sequence[str] = (),
+    drop_empty: bool = True,
 ) -> PeopleTable:
-    """The columns of ``frame`` that ``columns`` names (those it has), for people."""
+    """The columns of ``frame`` that ``columns`` names (those it has), for people; with
+    ``drop_empty`` a column with no value at all (a target nobody set) is left out."""
     present = [c for c in columns if c.name in frame.columns]
+    if drop_empty and len(frame):
+        present = [c for c in present if frame[c.name].notna().any()]
     sub = frame[[c.name for c in present]].reset_index(drop=True)
     return PeopleTable(
         sub, present, title=title, subtitle=subtitle, notes=list(notes), source=frame

@@ -308,7 +308,7 @@ def test_sites_outside_the_study_area_are_unknown(tmp_path):
         "HALF": "unknown",
         "FAR": "unknown",
     }
-    assert df["outside_share"].round(9).to_dict() == {"IN": 0, "RED": 0, "HALF": 0.5, "FAR": 1}
+    assert df["study_area_outside"].round(9).to_dict() == {"IN": 0, "RED": 0, "HALF": 0.5, "FAR": 1}
     assert df.loc["FAR", "failed_checks"].startswith("outside:study_area")
     assert df.loc["HALF", "reasons"].startswith(
         "50.0% of the site lies outside the study area (旗界)"

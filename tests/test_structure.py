@@ -30,10 +30,11 @@ ALLOWED = {
     "io": BASE | {"restoration.store"},  # Project.registry() opens the store (a database)
     "overlay": BASE,
     "raster": BASE,
+    "landuse": BASE | {"overlay"},
     "mapping": BASE | {"io"},
-    "controls": BASE | {"io", "overlay", "mapping"},
-    "screening": BASE | {"io", "overlay", "raster", "mapping"},
-    "restoration": BASE | {"io", "overlay", "raster", "mapping"},
+    "controls": BASE | {"io", "overlay", "mapping", "landuse"},
+    "screening": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
+    "restoration": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
     "demo": BASE | {"io", "controls", "screening", "restoration", "mapping", "overlay", "raster"},
     "cli": None,  # the command line may use everything
     "__init__": None,

@@ -122,16 +122,18 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     ),
     epilog=N_("""\b
 Examples:
-  ecogis demo                                       demo data, the whole job, maps/*.html
-  ecogis config check -c configs/demo.yaml          validate a project config
-  ecogis layers check -c configs/demo.yaml          geometry QA of every layer
-  ecogis controls -c configs/demo.yaml --summary conflicts.csv
-  ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control --xlsx 筛查.xlsx
+  ecogis demo                                  demo data, the whole job, maps/
+  ecogis config check -c configs/demo.yaml     validate a project config
+  ecogis layers check -c configs/demo.yaml     geometry QA of every layer
+  ecogis controls -c configs/demo.yaml --summary conflicts.xlsx
+  ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control
   ecogis progress -c configs/demo.yaml --year 2022
-  ecogis map controls -c configs/demo.yaml          offline HTML map in maps/
+  ecogis map controls -c configs/demo.yaml     offline HTML map in maps/
 Run 'ecogis COMMAND --help' for each command's options."""),
 )
-@click.version_option(__version__, "--version", prog_name="ecogis")
+@click.version_option(
+    __version__, "--version", prog_name="ecogis", help=N_("Show the version and exit.")
+)
 @click.option("-v", "--verbose", count=True, help=N_("More output (repeat for more)."))
 @click.option("-q", "--quiet", is_flag=True, help=N_("Only errors; hide warnings and progress."))
 @click.option("--debug", is_flag=True, help=N_("Show the traceback of an error."))

@@ -30,6 +30,8 @@ def _translated(cmd: click.Command) -> Iterator[None]:
             saved.append((obj, attr, value))
             setattr(obj, attr, _(value))
 
+    # click makes the --help option once, its text translated then: make it anew each time
+    cmd._help_option = None
     for attr in ("help", "short_help", "epilog"):
         swap(cmd, attr)
     for param in cmd.params:

@@ -18,6 +18,7 @@ from .options import (
     output_target,
     overwrite_option,
     progress,
+    refuse_onto_inputs,
 )
 from .summaries import controls_summary
 
@@ -46,14 +47,15 @@ EXIT_CONFLICT = 3
         """\b
 Examples:
   ecogis controls -c configs/demo.yaml
-  ecogis controls -c configs/demo.yaml -o maps/controls.gpkg --summary maps/controls.csv
+  ecogis controls -c configs/demo.yaml -o out.gpkg --summary out.xlsx
   ecogis controls -c configs/demo.yaml --min-area-m2 10 --fail-on-conflict
 
 \b
 Exit status:
   0  the check ran (conflicts or not, unless --fail-on-conflict)
   3  conflicts were found and --fail-on-conflict was given
-  2  bad usage, config or input (missing file, no CRS, existing output without --overwrite)
+  2  bad usage, config or input (missing file, no CRS,
+     existing output without --overwrite)
   1  any other failure"""
     ),
 )
@@ -115,6 +117,9 @@ def controls(
         and output.resolve() == summary_path.resolve()
     ):
         raise click.BadParameter(_("must differ from -o/--output"), param_hint="--summary")
+    from ..controls.model import LAYERS
+
+    refuse_onto_inputs(project, output, summary_path, tables=LAYERS)
 
     from ..controls import run_controls
 
@@ -132,7 +137,7 @@ def controls(
     controls_summary(project.name, report)
 
     if output is not None:
-        from ..controls.model import LAYERS
+        from ..controls.tables import column_titles
         from ..io.vector import write_layers
 
         write_layers(
@@ -140,6 +145,7 @@ def controls(
             output,
             overwrite=overwrite,
             geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
+            titles=column_titles(report),
         )
         echo(_("wrote {path} (layers {layers})").format(path=output, layers=", ".join(LAYERS)))
     if summary_path is not None:

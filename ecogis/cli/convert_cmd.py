@@ -132,6 +132,9 @@ def convert(
         )
     if dst.exists() and not overwrite:
         raise LayerError(_("{path}: file exists; pass --overwrite to replace it").format(path=dst))
+    from ..io.targets import refuse_onto_inputs
+
+    refuse_onto_inputs(dst, [src])
     named = parse_transform(transform, key="--transform")
     width = int(zone_width)
     gdf = read_layer(src, layer=layer, crs=src_crs, encoding=encoding, on_invalid="warn")
@@ -164,6 +167,7 @@ def convert(
         from ..io._atomic import atomic_group, atomic_path
 
         for target in targets:
+            refuse_onto_inputs(target, [src])
             if target.exists() and not overwrite:
                 raise LayerError(
                     _("{path}: file exists; pass --overwrite to replace it").format(path=target)

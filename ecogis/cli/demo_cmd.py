@@ -18,15 +18,20 @@ from .summaries import controls_summary, progress_summary, screening_summary, wr
         """Make the demo data set for Zhengxiangbai Banner and run the whole job on it.
 
     \b
-    1. writes deterministic demo layers to --out and a config to --config: the real banner
-       outline (GCJ-02 converted to CGCS2000), five townships, the three control lines
-       (stored in EPSG:4490, 4526 and 4547), water-source zones, basic grassland, sandy land,
-       I-level forest, a DEM and two NDVI rasters, mine pits, afforestation / enclosure plots
-       and PV candidate sites, with deliberate problems for the checks to find;
-    2. checks the three control lines       -> results/controls.gpkg, controls_summary.csv
-    3. screens the PV sites (pv_sand_control) -> results/screening.gpkg, screening.xlsx
-    4. builds the restoration registry and reports progress for 2022 -> results/progress.xlsx
-    5. writes the controls, progress and screening maps -> maps/*.html (open offline)
+    1. writes deterministic demo layers to --out and a config to --config:
+       the real banner outline (GCJ-02 converted to CGCS2000), five townships,
+       the three control lines (stored in EPSG:4490, 4526 and 4547),
+       water-source zones, basic grassland, sandy land, I-level forest, a DEM
+       and two NDVI rasters, mine pits, afforestation / enclosure plots and
+       PV candidate sites, with deliberate problems for the checks to find;
+    2. checks the three control lines
+       -> results/controls.gpkg, controls_summary.csv / .xlsx
+    3. screens the PV sites (pv_sand_control)
+       -> results/screening.gpkg, screening.xlsx
+    4. builds the restoration registry, reports progress for 2022
+       -> results/progress.xlsx
+    5. writes the controls, progress and screening maps
+       -> maps/*.html (they open offline)
 
     Running it again starts the demo afresh (the demo registry is rebuilt).
 
@@ -93,6 +98,7 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
         return
 
     from ..controls import run_controls
+    from ..controls.tables import column_titles as controls_titles
     from ..controls.tables import summary_table
     from ..demo import write_maps
     from ..io.project import Project
@@ -101,7 +107,8 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
     from ..restoration import init_registry, run_progress
     from ..restoration.tables import progress_tables
     from ..screening import run_screening
-    from ..screening.tables import rules_table, sites_table
+    from ..screening.tables import checks_table, rules_table, sites_table
+    from ..screening.tables import column_titles as screening_titles
 
     results = out_dir / "results"
     results.mkdir(exist_ok=True)
@@ -116,6 +123,7 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
                 results / "controls.gpkg",
                 overwrite=True,
                 geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
+                titles=controls_titles(report),
             ),
             write_table(report.summary, results / "controls_summary.csv", overwrite=True),
             write_table(
@@ -131,9 +139,15 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
         echo("")
         echo(_("== 3/5 PV site screening: ecogis screen -r pv_sand_control"))
         screening = run_screening(project, "pv_sand_control")
-        path = write_layers(screening.frames(), results / "screening.gpkg", overwrite=True)
+        path = write_layers(
+            screening.frames(),
+            results / "screening.gpkg",
+            overwrite=True,
+            titles=screening_titles(screening),
+        )
         people = {
             _("sites"): sites_table(screening, project_name=project.name),
+            _("checks"): checks_table(screening, project_name=project.name),
             _("rules"): rules_table(screening, project_name=project.name),
         }
         xlsx = write_tables(people, results / "screening.xlsx", overwrite=True)

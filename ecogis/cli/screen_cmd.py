@@ -17,6 +17,7 @@ from .options import (
     output_target,
     overwrite_option,
     progress,
+    refuse_onto_inputs,
 )
 from .summaries import screening_summary
 
@@ -36,7 +37,7 @@ from .summaries import screening_summary
     Verdicts: pass; conditional (the excluded parts can be cut away leaving at least the rule
     set's min_eligible_mu, or a limited overlap needs approval); fail; unknown (a raster has no
     data under more than 10% of the site, or more than 10% of the site lies outside the study
-    area: the boundary layer, else the extent of the layers checked — column outside_share).
+    area: the boundary layer, else the extent of the layers checked — column study_area_outside).
     Reasons are one sentence per check that did not pass, with the overlap in 亩 and the legal
     basis. A DEM in degrees (ASTER, SRTM) or Web Mercator is warped to the working CRS for
     the slope; very large sites on fine DEMs are read on coarser pixels, with a warning.
@@ -140,7 +141,12 @@ def screen(
         flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx"}[kind]
         check_output(path, (f".{kind}",), overwrite, flag)
 
+    from ..screening.model import LAYERS as SCREEN_LAYERS
+
     with open_project(config_path) as project:
+        refuse_onto_inputs(
+            project, output, csv_path, xlsx_path, db_output, extra=[sites], tables=SCREEN_LAYERS
+        )
         rs = project.config.ruleset(ruleset)
         sites_gdf = project.read(sites, crs=sites_crs, id_field=id_field, transform=sites_transform)
         total = len(sites_gdf) * (len(rs.checks) + 1)

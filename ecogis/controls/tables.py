@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
-from ..i18n import N_, _
+from ..i18n import N_, _, chinese
 from ..model import TOTAL_LABEL
 from ..tables import Column, PeopleTable, people_table
 from .model import ALL, COLUMN_LABELS, TOTAL
@@ -13,7 +13,7 @@ from .model import ALL, COLUMN_LABELS, TOTAL
 if TYPE_CHECKING:
     from .check import ControlReport
 
-__all__ = ["summary_table", "conflicts_table", "TABLE_TITLES"]
+__all__ = ["summary_table", "conflicts_table", "column_titles", "TABLE_TITLES"]
 
 #: sheet name -> title (shown with ``_()``)
 TABLE_TITLES = {
@@ -74,3 +74,9 @@ def conflicts_table(report: ControlReport, *, project_name: str | None = None) -
         title=_(TABLE_TITLES["conflicts"]),
         subtitle=_subtitle(project_name, report),
     )
+
+
+def column_titles(report: ControlReport) -> dict[str, dict[str, str]]:
+    """Layer -> column -> Chinese title of a controls GeoPackage (its QGIS field aliases)."""
+    titles = {c: chinese(t) for c, t in COLUMN_LABELS.items()}
+    return {name: dict(titles) for name in report.frames()}

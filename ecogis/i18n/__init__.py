@@ -45,6 +45,7 @@ __all__ = [
     "translation",
     "_",
     "N_",
+    "chinese",
     "label_of",
     "ngettext",
     "translate_click",
@@ -85,6 +86,12 @@ def translation(lang: str) -> _gettext.NullTranslations:
 def _(message: str) -> str:
     """``message`` in the current language."""
     return translation(language()).gettext(message)
+
+
+def chinese(message: str) -> str:
+    """``message`` in Chinese whatever the interface language (column titles that QGIS shows
+    as aliases, headers an import recognises)."""
+    return translation("zh").gettext(message)
 
 
 def N_(message: str) -> str:

@@ -112,6 +112,8 @@ def _as_people(table) -> PeopleTable:
 #: an XLSX column is at most this wide (characters); wide text wraps inside it
 _MAX_WIDTH = 60
 _WIDE_WIDTH = 50
+_TITLE_WIDTH = 10
+_NUMBER_TITLE_WIDTH = 6
 # XLSX (XML 1.0) cannot hold these characters
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -148,8 +150,14 @@ def _write_xlsx(tables: Mapping[str, PeopleTable], tmp: Path, name: str) -> None
             _set_text(cell, _clean(title, replaced))
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-        widths = [display_width(t) for t in table.titles]
-        for values in table.values():
+        # a title wraps in its cell: the column is as wide as its values, and the title's
+        # longest word (a Chinese title may break between any two characters)
+        widths = [
+            min(display_width(t), _TITLE_WIDTH if KINDS[c.kind] is None else _NUMBER_TITLE_WIDTH)
+            for t, c in zip(table.titles, table.columns, strict=True)
+        ]
+        source = table.frame.to_numpy(dtype=object).tolist()
+        for k, values in enumerate(table.values()):
             row += 1
             for j, (col, value) in enumerate(zip(table.columns, values, strict=True), start=1):
                 cell = ws.cell(row=row, column=j)
@@ -170,10 +178,20 @@ def _write_xlsx(tables: Mapping[str, PeopleTable], tmp: Path, name: str) -> None
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                 else:
                     cell.alignment = Alignment(vertical="top")
+                if col.fills is not None and source[k][j - 1] in col.fills:
+                    cell.fill = PatternFill("solid", fgColor=col.fills[source[k][j - 1]])
                 widths[j - 1] = max(widths[j - 1], display_width(str(shown)))
+        final = []
         for j, col in enumerate(table.columns, start=1):
-            w = min(widths[j - 1], _WIDE_WIDTH if col.wide else _MAX_WIDTH)
-            ws.column_dimensions[get_column_letter(j)].width = max(6, w + 2)
+            w = max(6, min(widths[j - 1], _WIDE_WIDTH if col.wide else _MAX_WIDTH) + 2)
+            ws.column_dimensions[get_column_letter(j)].width = w
+            final.append(w)
+        # spreadsheets do not grow a row for wrapped text they did not lay out themselves:
+        # give each row the lines its longest wrapped cell needs
+        _row_height(ws, header, table.titles, final, range(len(final)))
+        wide = [j for j, c in enumerate(table.columns) if c.wide]
+        for k, texts in enumerate(table.texts()):
+            _row_height(ws, header + 1 + k, texts, final, wide)
         ws.freeze_panes = ws.cell(row=header + 1, column=1)
         ws.print_title_rows = f"{header}:{header}"
         ws.page_setup.orientation = "landscape"
@@ -198,6 +216,27 @@ def _write_xlsx(tables: Mapping[str, PeopleTable], tmp: Path, name: str) -> None
             stacklevel=4,
         )
     wb.save(tmp)
+
+
+#: points per line of 11-point text
+_LINE_PT = 15.0
+
+
+def _row_height(ws, row: int, texts, widths, columns) -> None:
+    """Set ``row``'s height to the lines the longest of ``columns`` wraps into."""
+    import math
+
+    from ..tables import display_width
+
+    lines = 1
+    for j in columns:
+        text = str(texts[j] or "")
+        room = max(1, widths[j] - 2)
+        lines = max(
+            lines, sum(math.ceil(max(1, display_width(p)) / room) for p in text.split("\n"))
+        )
+    if lines > 1:
+        ws.row_dimensions[row].height = _LINE_PT * lines
 
 
 def _set_text(cell, text: str) -> None:

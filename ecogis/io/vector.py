@@ -8,6 +8,7 @@ shapefile a ``.cpg``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..config import is_database_uri, split_layer_path
 from ..errors import CRSError, EcogisWarning, LayerError
-from ..i18n import _
+from ..i18n import _, ngettext
 from ._atomic import atomic_path, atomic_paths
 
 if TYPE_CHECKING:
@@ -377,7 +378,8 @@ def _bad_wkt(w: str) -> bool:
 
 
 def _prepare_for_write(gdf, driver: str, path: Path):
-    """Shapefile limits: field names of at most 10 bytes, unique after truncation."""
+    """Shapefile limits: field names of at most 10 bytes (unique after truncation) and text of
+    at most 254 bytes (cut by GDAL: say which fields lose text)."""
     if driver != "ESRI Shapefile":
         return gdf
     renames = {}
@@ -396,13 +398,44 @@ def _prepare_for_write(gdf, driver: str, path: Path):
             renames[col] = short
     if renames:
         warnings.warn(
-            f"{path.name}: shapefile field names are limited to 10 bytes; renamed "
-            + ", ".join(f"{a} -> {b}" for a, b in renames.items()),
+            _("{name}: shapefile field names are limited to 10 bytes; renamed {renames}").format(
+                name=path.name, renames=", ".join(f"{a} -> {b}" for a, b in renames.items())
+            ),
             EcogisWarning,
             stacklevel=3,
         )
         gdf = gdf.rename(columns=renames)
+    cut = {}
+    for col in gdf.columns:
+        if col == gdf.geometry.name:
+            continue
+        values = gdf[col]
+        if values.dtype != object and not str(values.dtype).startswith(("str", "string")):
+            continue
+        n = sum(1 for v in values if isinstance(v, str) and len(v.encode("utf-8")) > SHP_TEXT_BYTES)
+        if n:
+            cut[col] = n
+    if cut:
+        warnings.warn(
+            _(
+                "{name}: a shapefile holds at most {limit} bytes of text per value; cut in "
+                "{fields}; a GeoPackage (.gpkg) keeps the text whole"
+            ).format(
+                name=path.name,
+                limit=SHP_TEXT_BYTES,
+                fields=", ".join(
+                    ngettext("{field} ({n} value)", "{field} ({n} values)", n).format(field=f, n=n)
+                    for f, n in cut.items()
+                ),
+            ),
+            EcogisWarning,
+            stacklevel=3,
+        )
     return gdf
+
+
+#: a shapefile (dBASE) text field holds at most this many bytes
+SHP_TEXT_BYTES = 254
 
 
 def _verify_written(tmp: Path, expected: int, path: Path) -> None:
@@ -422,11 +455,13 @@ def _verify_written(tmp: Path, expected: int, path: Path) -> None:
     except Exception as exc:
         count, why = None, _gdal_message(exc)
     else:
-        why = f"{count} of {expected} features readable"
+        why = _("{n} of {expected} features readable").format(n=count, expected=expected)
     if count != expected:
         raise EcogisError(
-            f"{path}: writing failed: the file written is incomplete ({why}; disk full or "
-            "file size limit?); nothing was replaced, an existing file is unchanged"
+            _(
+                "{path}: writing failed: the file written is incomplete ({why}; disk full or "
+                "file size limit?); nothing was replaced, an existing file is unchanged"
+            ).format(path=path, why=why)
         )
 
 
@@ -474,11 +509,18 @@ def write_layers(
     overwrite: bool = False,
     encoding: str = "UTF-8",
     geometry_types: Mapping[str, str] | None = None,
+    titles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage (or one layer into any format) atomically.
 
     ``geometry_types`` maps layer names to a declared geometry type (``"MultiPolygon"``),
-    so that an empty layer still says what it would hold.
+    so that an empty layer still says what it would hold. ``titles`` maps layer names to
+    column -> title for people: a GeoPackage records them in ``gpkg_data_columns``, which QGIS
+    shows as field aliases, while the columns keep their ASCII names for scripts.
+
+    A GeoPackage is written as version 1.3 (GDAL's ``VERSION`` option), which GDAL 3.6 and
+    QGIS 3.22 read without complaint; 1.4 is only partly understood by them. A shapefile warns,
+    naming the fields, where text longer than its 254-byte limit is cut.
 
     Either every layer is in place afterwards or the old file is untouched. A PostGIS URI
     writes one table per layer in one transaction (:func:`ecogis.io.postgis.write_postgis_layers`)
@@ -494,16 +536,22 @@ def write_layers(
     driver = driver_for(path)
     if driver != "GPKG" and len(layers) != 1:
         raise LayerError(
-            f"{path}: {driver} holds one layer; got {len(layers)} ({', '.join(layers)})"
+            _("{path}: {driver} holds one layer; got {n} ({names})").format(
+                path=path, driver=driver, n=len(layers), names=", ".join(layers)
+            )
         )
     ctx = atomic_paths if driver == "ESRI Shapefile" else atomic_path
     with ctx(path, overwrite=overwrite) as tmp:
+        if driver == "GPKG" and path.exists():
+            _keep_other_layers(path, tmp)
         for lname, gdf in layers.items():
             gdf = _prepare_for_write(gdf, driver, path)
             # GeoJSON takes its "name" from the layer: the temporary file's name must not leak
             kwargs = {"layer": lname} if driver in ("GPKG", "GeoJSON") else {}
             if driver == "ESRI Shapefile":
                 kwargs["encoding"] = encoding
+            if driver == "GPKG" and not tmp.exists():
+                kwargs["dataset_options"] = {"VERSION": GPKG_VERSION}
             if geometry_types and geometry_types.get(lname):
                 kwargs["geometry_type"] = geometry_types[lname]
                 kwargs["promote_to_multi"] = geometry_types[lname].startswith("Multi")
@@ -511,18 +559,134 @@ def write_layers(
                 kwargs["layer_options"] = {"RFC7946": "NO"}
             try:
                 with warnings.catch_warnings():
+                    # GDAL's own truncation notice is vague: _prepare_for_write names the fields
                     warnings.filterwarnings(
                         "ignore", message=".*truncated.*", category=RuntimeWarning
                     )
-                    pyogrio.write_dataframe(
-                        gdf, tmp, driver=driver, append=tmp.exists() and driver == "GPKG", **kwargs
-                    )
+                    # into an existing GeoPackage pyogrio adds the layer, or replaces it
+                    pyogrio.write_dataframe(gdf, tmp, driver=driver, **kwargs)
             except Exception as exc:
                 raise LayerError(
-                    f"{path}: cannot write layer {lname!r}: {_gdal_message(exc)}"
+                    _("{path}: cannot write layer {layer!r}: {reason}").format(
+                        path=path, layer=lname, reason=_gdal_message(exc)
+                    )
                 ) from None
             if driver != "GPKG":
                 _verify_written(tmp, len(gdf), path)
+        if driver == "GPKG" and titles:
+            _write_titles(tmp, {n: t for n, t in titles.items() if n in layers})
         if driver == "ESRI Shapefile":
             tmp.with_suffix(".cpg").write_text(encoding, encoding="ascii")
     return path
+
+
+def _keep_other_layers(path: Path, tmp: Path) -> None:
+    """Start the new GeoPackage as a copy of the old one, so that writing replaces only the
+    layers ecogis writes and keeps the others (someone's own layers in the same file).
+
+    A registry is never an output (:func:`ecogis.io.targets.refuse_onto_inputs`); a file that
+    is not a GeoPackage at all is replaced whole, as ``--overwrite`` asked."""
+    import sqlite3
+
+    from .targets import is_registry_file
+
+    if is_registry_file(path):
+        raise LayerError(
+            _(
+                "{output}: this GeoPackage holds a restoration registry (tables pits, plots, "
+                "events); writing there would replace it. Write the output to another file"
+            ).format(output=path)
+        )
+    try:
+        src = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            if not src.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'"
+            ).fetchone():
+                return
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)  # a consistent copy even while another reader has it open
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+#: the GeoPackage version written (1.3: read by GDAL >= 2.2 and QGIS 3.x without warnings)
+GPKG_VERSION = "1.3"
+
+_DATA_COLUMNS_DDL = """
+CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+    table_name TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    name TEXT,
+    title TEXT,
+    description TEXT,
+    mime_type TEXT,
+    constraint_name TEXT,
+    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+    CONSTRAINT gdc_tn UNIQUE (table_name, name)
+);
+CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+    constraint_name TEXT NOT NULL,
+    constraint_type TEXT NOT NULL,
+    value TEXT,
+    min NUMERIC,
+    min_is_inclusive BOOLEAN,
+    max NUMERIC,
+    max_is_inclusive BOOLEAN,
+    description TEXT,
+    CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value)
+);
+CREATE TABLE IF NOT EXISTS gpkg_extensions (
+    table_name TEXT,
+    column_name TEXT,
+    extension_name TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name)
+);
+"""
+
+
+def _write_titles(gpkg: Path, titles: Mapping[str, Mapping[str, str]]) -> None:
+    """Column titles into ``gpkg_data_columns`` (the GeoPackage schema extension): GDAL reads
+    ``name`` as the field's alternative name and QGIS shows it as the alias."""
+    import sqlite3
+
+    con = sqlite3.connect(gpkg)
+    try:
+        with con:
+            con.executescript(_DATA_COLUMNS_DDL)
+            for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+                # not INSERT OR IGNORE: the UNIQUE rule does not see NULL columns as equal
+                con.execute(
+                    "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', "
+                    "'http://www.geopackage.org/spec/#extension_schema', 'read-write' "
+                    "WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ? "
+                    "AND column_name IS NULL AND extension_name = 'gpkg_schema')",
+                    (table, table),
+                )
+            for layer, cols in titles.items():
+                con.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (layer,))
+                present = {r[1] for r in con.execute(f'PRAGMA table_info("{_sq(layer)}")')}
+                used: set[str] = set()
+                for column, title in cols.items():
+                    if column not in present or not title or title in used:
+                        continue  # a title names one column only (the table's UNIQUE rule)
+                    used.add(title)
+                    con.execute(
+                        "INSERT OR REPLACE INTO gpkg_data_columns "
+                        "(table_name, column_name, name, title) VALUES (?, ?, ?, ?)",
+                        (layer, column, title, title),
+                    )
+    finally:
+        con.close()
+
+
+def _sq(name: str) -> str:
+    return str(name).replace('"', '""')

@@ -10,6 +10,7 @@ from ..i18n import N_
 __all__ = [
     "VERDICTS",
     "VERDICT_LABELS",
+    "VERDICT_FILLS",
     "NODATA_MAX_SHARE",
     "BUFFER_QUAD_SEGS",
     "ID_COLUMNS",
@@ -29,6 +30,14 @@ VERDICT_LABELS = {
     "conditional": N_("conditional"),
     "fail": N_("fail"),
     "unknown": N_("unknown"),
+}
+
+#: verdict -> background of its cell in a spreadsheet (light, prints well in grey too)
+VERDICT_FILLS = {
+    "pass": "E2EFDA",
+    "conditional": "FFF2CC",
+    "fail": "F8CBAD",
+    "unknown": "EDEDED",
 }
 
 #: a raster check is ``unknown`` when more than this share of the site's pixels has no data

@@ -80,7 +80,7 @@ __all__ = ["ScreenResult", "screen_sites", "site_ids"]
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
 
 #: column of the share of each site outside the study area (when there is one)
-OUTSIDE_COLUMN = "outside_share"
+OUTSIDE_COLUMN = "study_area_outside"
 #: columns of the input that are for machines only, left out of the tables for people
 _MACHINE_COLUMNS = ("txt_points",)
 
@@ -311,7 +311,7 @@ def screen_sites(
         Where the data can judge a site: a shapely geometry in the sites' CRS, or an object
         with ``geometry`` and ``label`` (:class:`ecogis.io.project.StudyArea`). A site more
         than :data:`~ecogis.screening.model.NODATA_MAX_SHARE` outside it is ``unknown``; the
-        share is in the column ``outside_share``.
+        share is in the column ``study_area_outside``.
 
     Returns
     -------
@@ -367,7 +367,7 @@ def screen_sites(
     # the land outside the study area cannot be judged: said first among the undecided
     uncovered = np.zeros(n, dtype=bool)
     if study_area is not None:
-        outside = _outside_share(geoms, area, study_area)
+        outside = _study_area_outside(geoms, area, study_area)
         columns[OUTSIDE_COLUMN] = outside
         uncovered = outside > NODATA_MAX_SHARE + 1e-12
         where = getattr(study_area, "label", "") or _("the study area")
@@ -488,7 +488,7 @@ def screen_sites(
     )
 
 
-def _outside_share(geoms: GeoDataFrame, area: np.ndarray, study_area) -> np.ndarray:
+def _study_area_outside(geoms: GeoDataFrame, area: np.ndarray, study_area) -> np.ndarray:
     """Share of each site's area outside the study area (0 for a site of no area)."""
     outline = getattr(study_area, "geometry", study_area)
     arr = np.asarray(geoms.geometry.values, dtype=object)

@@ -5,20 +5,24 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
-from ..i18n import N_, _
+from ..i18n import N_, _, chinese
 from ..tables import Column, PeopleTable, people_table
-from .model import COLUMN_LABELS, VERDICT_LABELS
+from .model import COLUMN_LABELS, VERDICT_FILLS, VERDICT_LABELS
 
 if TYPE_CHECKING:
     from .screen import ScreenResult
 
-__all__ = ["sites_table", "rules_table", "TABLE_TITLES"]
+__all__ = ["sites_table", "checks_table", "rules_table", "column_titles", "TABLE_TITLES"]
 
 #: sheet name -> title (shown with ``_()``)
 TABLE_TITLES = {
     "sites": N_("Site screening: verdict, reasons and areas per site"),
+    "checks": N_("Site screening: the numbers of each check"),
     "rules": N_("Rule set"),
 }
+
+#: the columns of :func:`sites_table` besides the reasons (site id and verdict lead both tables)
+_SUMMARY = ("site_id", "verdict", "name", "township", "area_mu", "eligible_mu")
 
 #: per-check column suffix -> kind, in the order they follow the layer's label
 _CHECK_COLUMNS = (
@@ -37,13 +41,13 @@ _OWN = ("name", "township")
 _OWN_TITLES = {"name": N_("Name"), "township": N_("Township")}
 
 
-def _prefix_label(prefix: str, labels) -> str:
+def _prefix_label(prefix: str, labels, tr=_) -> str:
     """People's name of a check's column prefix: ``farmland`` or ``farmland_limit`` -> the
     layer's label; ``slope`` -> 坡度."""
     if prefix in labels:
         return labels[prefix]
     if prefix == "slope":
-        return _("slope")
+        return tr(N_("slope"))
     base = prefix.rsplit("_", 1)[0]
     return labels.get(base, prefix)
 
@@ -58,12 +62,55 @@ def _subtitle(project_name: str | None, result: ScreenResult) -> str:
 
 
 def sites_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
-    """One row per site: id, verdict, areas in mu, each check's numbers, the reasons."""
+    """One row per site: id, name, township, verdict, areas in mu and the reasons (the
+    numbers of each check are in :func:`checks_table`)."""
+    cols = [c for c in _site_columns(result, _) if c.name in _SUMMARY or c.name == "reasons"]
+    return people_table(
+        result.sites,
+        cols,
+        title=_(TABLE_TITLES["sites"]),
+        subtitle=_subtitle(project_name, result),
+    )
+
+
+def checks_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
+    """One row per site: its id and verdict, then the numbers of every check (overlaps in mu,
+    distances, shares, slope)."""
+    cols = [
+        c for c in _site_columns(result, _) if c.name not in _SUMMARY[2:] and c.name != "reasons"
+    ]
+    return people_table(
+        result.sites,
+        cols,
+        title=_(TABLE_TITLES["checks"]),
+        subtitle=_subtitle(project_name, result),
+    )
+
+
+def column_titles(result: ScreenResult) -> dict[str, dict[str, str]]:
+    """Layer -> column -> Chinese title of a screening GeoPackage (its QGIS field aliases)."""
+    sites = {c.name: chinese(c.title) for c in _site_columns(result, chinese)}
+    for col in ("area_m2", "eligible_m2", "failed_checks"):
+        sites[col] = chinese(COLUMN_LABELS[col])
+    for col in result.sites.columns:
+        for suffix in ("_overlap_m2",):
+            if str(col).endswith(suffix):
+                prefix = str(col)[: -len(suffix)]
+                label = _prefix_label(prefix, result.labels, chinese)
+                sites[str(col)] = chinese(N_("{layer} {what}")).format(
+                    layer=label, what=chinese(COLUMN_LABELS[suffix])
+                )
+    eligible = {c: sites[c] for c in ("site_id", "verdict", "eligible_m2", "eligible_mu")}
+    return {"sites": sites, "eligible": eligible}
+
+
+def _site_columns(result: ScreenResult, tr) -> list[Column]:
+    """The columns of the site table, per-check titles made with ``tr`` (a translation)."""
     sites = result.sites
     cols = [Column("site_id", COLUMN_LABELS["site_id"])]
     cols += [Column(c, _OWN_TITLES[c]) for c in _OWN if c in sites.columns]
     cols += [
-        Column("verdict", COLUMN_LABELS["verdict"], labels=VERDICT_LABELS),
+        Column("verdict", COLUMN_LABELS["verdict"], labels=VERDICT_LABELS, fills=VERDICT_FILLS),
         Column("area_mu", COLUMN_LABELS["area_mu"], "mu"),
         Column("eligible_mu", COLUMN_LABELS["eligible_mu"], "mu"),
     ]
@@ -71,13 +118,13 @@ def sites_table(result: ScreenResult, *, project_name: str | None = None) -> Peo
         for suffix, kind in _CHECK_COLUMNS:
             if str(col).endswith(suffix) and col not in ("area_mu", "eligible_mu"):
                 prefix = str(col)[: -len(suffix)]
-                title = f"{_prefix_label(prefix, result.labels)} {_(COLUMN_LABELS[suffix])}"
+                title = tr(N_("{layer} {what}")).format(
+                    layer=_prefix_label(prefix, result.labels, tr), what=tr(COLUMN_LABELS[suffix])
+                )
                 cols.append(Column(str(col), title, kind))
                 break
     cols.append(Column("reasons", COLUMN_LABELS["reasons"], wide=True))
-    return people_table(
-        sites, cols, title=_(TABLE_TITLES["sites"]), subtitle=_subtitle(project_name, result)
-    )
+    return cols
 
 
 def rules_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:

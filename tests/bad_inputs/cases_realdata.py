@@ -434,14 +434,14 @@ def _check_outside(with_boundary: bool) -> callable:
         r = _result(b)
         if with_boundary:
             assert _verdicts(b) == {"IN": "pass", "HALF": "unknown", "FAR": "unknown"}
-            assert abs(r.loc["HALF", "outside_share"] - 0.5) < 1e-9
+            assert abs(r.loc["HALF", "study_area_outside"] - 0.5) < 1e-9
             assert (
                 "50.0% of the site lies outside the study area (旗界)" in r.loc["HALF", "reasons"]
             )
         else:
             # no boundary layer: the red line's extent is all the data there is
             assert _verdicts(b)["FAR"] == "unknown"
-        assert r.loc["FAR", "outside_share"] == 1.0
+        assert r.loc["FAR", "study_area_outside"] == 1.0
         assert "100.0% of the site lies outside" in r.loc["FAR", "reasons"]
 
     return check

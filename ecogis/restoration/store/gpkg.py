@@ -135,6 +135,7 @@ class GpkgRegistry(Registry):
         import pyogrio
 
         from ...io._atomic import atomic_path
+        from ...io.vector import GPKG_VERSION
 
         path = Path(path)
         if path.exists() and not overwrite:
@@ -164,6 +165,7 @@ class GpkgRegistry(Registry):
                         append=tmp.exists(),
                         promote_to_multi=True,
                         geometry_type="MultiPolygon",
+                        **({} if tmp.exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}),
                     )
             con = sqlite3.connect(tmp, isolation_level=None)
             try:
