@@ -65,6 +65,15 @@ def test_help_in_chinese_and_english():
     assert "Check that the three control lines" in run("controls", "--help").output
 
 
+def test_lang_option_chooses_before_help_and_errors(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOGIS_LANG", "en")
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "controls", "--help"])
+    assert "检查三条控制线互不重叠" in zh.output
+    monkeypatch.setenv("ECOGIS_LANG", "zh")
+    en = CliRunner().invoke(cli, ["--lang", "EN", "controls", "-c", str(tmp_path / "x.yaml")])
+    assert en.exit_code == 2 and en.stderr.startswith("Error: ") and "x.yaml" in en.stderr
+
+
 def test_chinese_help_fits_80_columns():
     for cmd in ([], ["controls"], ["layers", "check"], ["config", "check"], ["demo"]):
         out = (
