@@ -4,7 +4,8 @@
 #   bash tests/run.sh -k overlay # extra arguments go to pytest
 # Installs: Debian chromium (browser tests), fonts-noto-cjk (Chinese text in screenshots),
 # PostgreSQL 15 + PostGIS 3 (database tests), gdal-bin (ogrinfo / ogr2ogr edit the registry as
-# QGIS does); the Python package with its test extra.
+# QGIS does; gdalwarp / gdaldem are the reference for slopes of warped DEMs), python3-gdal
+# (GDAL's GeoPackage validator); the Python package with its test extra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,10 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || need_apt+=(postgresql-15 postgresql-15-postgis-3)
-command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)  # registry tests edit as QGIS does
+# ogrinfo / ogr2ogr edit the registry as QGIS does; gdalwarp / gdaldem check warped slopes
+command -v gdaldem >/dev/null 2>&1 || need_apt+=(gdal-bin)
+# GDAL's validate_gpkg.py, run by the system Python, checks every GeoPackage ecogis writes
+/usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" 2>/dev/null || need_apt+=(python3-gdal)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== apt-get install ${need_apt[*]}"
   $SUDO apt-get update -qq

@@ -99,7 +99,10 @@ def test_geojson_and_filegdb(tmp_path):
 
 def test_csv_with_wkt(tmp_path):
     p = tmp_path / "sites.csv"
-    p.write_text('id,name,wkt\n1,光伏一号,"POLYGON ((0 0, 1 0, 1 1, 0 0))"\n', encoding="utf-8")
+    p.write_text(
+        'id,name,wkt\n1,光伏一号,"POLYGON ((114 42, 114.01 42, 114.01 42.01, 114 42))"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(CRSError, match="no CRS"):
         read_layer(p)
     gdf = read_layer(p, crs="EPSG:4490")

@@ -24,8 +24,9 @@ ALLOWED = {
     "_lazy": set(),
     "crs": {"errors", "i18n"},
     "geometry": {"errors", "units", "i18n"},
-    # config validation reads the rule registry and the basemap names (vocabulary only)
-    "config": {"errors", "i18n", "screening.rules", "mapping.model"},
+    # config validation reads the rule registry and the basemap names (vocabulary only), and
+    # parses CRSs and datum transformations with crs
+    "config": {"errors", "i18n", "crs", "screening.rules", "mapping.model"},
     "io": BASE | {"restoration.store"},  # Project.registry() opens the store (a database)
     "overlay": BASE,
     "raster": BASE,
