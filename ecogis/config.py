@@ -10,6 +10,7 @@ Python objects.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -59,9 +60,80 @@ TARGET_KEYS = (
 )
 ON_INVALID = ("fix", "warn", "raise")
 
-# user:password@ or password= in a connection URI
-_PASSWORD_RE = re.compile(r"://[^/@:?#]*:[^/@?#]*@|[?&]password=", re.IGNORECASE)
 _URI_RE = re.compile(r"^(postgresql|postgres|pg)(\+\w+)?://", re.IGNORECASE)
+#: a database URI inside some text (a message, a traceback)
+_URI_IN_TEXT_RE = re.compile(r"(?i)\b(?:postgresql|postgres|pg)(?:\+\w+)?://[^\s'\"<>]*")
+#: libpq parameters that are secrets: never allowed in a URI, never printed
+SECRET_KEYS = frozenset({"password", "sslpassword"})
+#: parameters printed as *** (they name where secrets are kept)
+HIDDEN_KEYS = SECRET_KEYS | {"passfile", "sslkey", "sslcert", "sslrootcert", "sslcrl"}
+
+
+def _uri_parts(uri: str) -> tuple[str, str, str, str]:
+    """(scheme://, userinfo, host and path, query and what follows), as written. The userinfo
+    runs to the last ``@`` before the query, so a password holding ``/`` or ``@`` that was not
+    percent-encoded is still found."""
+    m = _URI_RE.match(uri)
+    head, body = uri[: m.end()], uri[m.end() :]
+    ends = [i for i in (body.find("?"), body.find("#"), body.find("|")) if i >= 0]
+    end = min(ends, default=len(body))
+    userinfo, at, hostpath = body[:end].rpartition("@")
+    if not at:
+        userinfo, hostpath = "", body[:end]
+    return head, userinfo, hostpath, body[end:]
+
+
+def uri_secrets(uri: str) -> list[str]:
+    """The secret parts of a database URI by libpq's rules (keys and values percent-decoded):
+    ``"password"`` for ``user:pw@`` or ``?password=`` / ``?%70assword=``, ``"sslpassword"``.
+    Empty for a URI without secrets (``?service=NAME``, ``?passfile=...`` are fine)."""
+    from urllib.parse import unquote
+
+    if not is_database_uri(uri):
+        return []
+    _head, userinfo, _path, tail = _uri_parts(str(uri))
+    found = []
+    if ":" in userinfo:
+        found.append("password")
+    query = tail.partition("?")[2].partition("#")[0].partition("|")[0]
+    for item in query.split("&"):
+        key = unquote(item.partition("=")[0]).strip().lower()
+        if key in SECRET_KEYS and key not in found:
+            found.append(key)
+    return found
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with every secret (and where secrets are kept) replaced by ``***``: the
+    password of ``user:pw@``, and ``password``, ``sslpassword``, ``passfile``, ``sslkey``
+    ... in the query, whichever way their keys are percent-encoded."""
+    from urllib.parse import unquote
+
+    uri = str(uri)
+    if not is_database_uri(uri):
+        return uri
+    head, userinfo, path, tail = _uri_parts(uri)
+    if ":" in userinfo:
+        userinfo = userinfo.partition(":")[0] + ":***"
+    before, q, query = tail.partition("?")
+    rest = ""
+    cut = min((i for i in (query.find("#"), query.find("|")) if i >= 0), default=-1)
+    if cut >= 0:
+        query, rest = query[:cut], query[cut:]
+    if q:
+        items = []
+        for item in query.split("&"):
+            key, eq, _value = item.partition("=")
+            items.append(f"{key}{eq}***" if unquote(key).strip().lower() in HIDDEN_KEYS else item)
+        query = "&".join(items)
+    at = "@" if "@" in uri[len(head) :].split("?")[0] else ""
+    return head + userinfo + at + path + before + q + query + rest
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every database URI in it redacted (:func:`redact_uri`): for messages,
+    warnings and tracebacks, whatever produced them."""
+    return _URI_IN_TEXT_RE.sub(lambda m: redact_uri(m.group(0)), str(text))
 
 
 def is_database_uri(path: str) -> bool:
@@ -229,7 +301,8 @@ class _Validator:
         self.errors: list[str] = []
 
     def error(self, key: str, message: str) -> None:
-        self.errors.append(f"{key}: {message}" if key else message)
+        key = _short_text(str(key), 120)
+        self.errors.append(_short_text(f"{key}: {message}" if key else message, 400))
 
     def typed(self, mapping: Mapping, schema: Mapping[str, Any], key: str) -> dict:
         """Report unknown keys and wrong types; return the well-typed items."""
@@ -250,13 +323,41 @@ class _Validator:
             if isinstance(v, bool) or not isinstance(v, want):
                 self.error(
                     kp,
-                    _("expected {want}, got {got} {value!r}").format(
-                        want=_typename(want), got=_typename(type(v)), value=v
+                    _("expected {want}, got {got} {value}").format(
+                        want=_typename(want), got=_typename(type(v)), value=short_repr(v)
+                    ),
+                )
+                continue
+            if isinstance(v, (int, float)) and not _plausible_number(v):
+                self.error(
+                    kp,
+                    _("must be a finite number below 10^15, got {value}").format(
+                        value=short_repr(v)
                     ),
                 )
                 continue
             out[k] = v
         return out
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a message never carries a whole hostile
+    value (a list of a million items, an expanded alias)."""
+    if isinstance(value, (list, tuple, dict, set)) and len(value) > limit:
+        value = type(value).__name__ + f"[{len(value):,} items]"
+        return value
+    return _short_text(repr(value), limit)
+
+
+def _short_text(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plausible_number(v: int | float) -> bool:
+    """Finite and below 10^15 in size: NaN, ±inf and 20-digit integers are no real value."""
+    if isinstance(v, int):
+        return abs(v) < 10**15
+    return math.isfinite(v) and abs(v) < 1e15
 
 
 def _typename(t: Any) -> str:
@@ -278,12 +379,58 @@ class _DuplicateKey(yaml.YAMLError):
     pass
 
 
+#: a config nests a few levels (rulesets.pv.checks[2].classes[0]): far deeper is an attack or a
+#: broken file, refused before Python's recursion limit is met
+MAX_DEPTH = 64
+#: YAML aliases (``*name``) a config may use, and the values it may hold once they are expanded
+#: (a "billion laughs" document is a few lines that expand to 10^9 values)
+MAX_ALIASES = 200
+MAX_VALUES = 200_000
+
+
+#: problems listed in one error (a config with 100 000 broken layers lists the first ones)
+MAX_LISTED = 20
+
+
+class _Refused(yaml.YAMLError):
+    pass
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
 
     Plain ``safe_load`` keeps the last of two ``redline:`` entries and drops the first without
     a word; two layers or rule sets with one name are an error in a config.
     """
+
+    _depth = 0
+    _aliases = 0
+
+    def compose_node(self, parent, index):
+        line = self.peek_event().start_mark.line + 1
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(
+                    _("more than {n} YAML aliases (*name), at line {line}").format(
+                        n=MAX_ALIASES, line=line
+                    )
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(
+                    _("nested more than {n} levels deep, at line {line}").format(
+                        n=MAX_DEPTH, line=line
+                    )
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node):
+        _count_values(node)
+        return super().construct_document(node)
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -303,6 +450,41 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+def _count_values(root) -> int:
+    """The number of values the document holds once its aliases are expanded (each node
+    counted as often as it is reached); refuses a document over MAX_VALUES, or one holding
+    itself. Counted on the node graph, with shared nodes measured once: no expansion."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise _Refused(
+                _("a YAML alias holds itself, at line {line}").format(line=node.start_mark.line + 1)
+            )
+        busy.add(key)
+        if isinstance(node, yaml.MappingNode):
+            n = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(v) for v in node.value)
+        else:
+            n = 1
+        busy.discard(key)
+        if n > MAX_VALUES:
+            raise _Refused(
+                _(
+                    "the document expands to more than {n} values (YAML aliases?), at line {line}"
+                ).format(n=f"{MAX_VALUES:,}", line=node.start_mark.line + 1)
+            )
+        sizes[key] = n
+        return n
+
+    return size(root)
 
 
 def load_config(path: str | os.PathLike, *, check_files: bool = True) -> Config:
@@ -338,8 +520,12 @@ def load_config(path: str | os.PathLike, *, check_files: bool = True) -> Config:
         ) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds no objects
-    except _DuplicateKey as exc:
+    except (_DuplicateKey, _Refused) as exc:
         raise ConfigError(str(exc), path=str(path)) from None
+    except RecursionError:  # a parser path the depth limit does not see
+        raise ConfigError(
+            _("nested too deeply (more than {n} levels)").format(n=MAX_DEPTH), path=str(path)
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = (
@@ -488,7 +674,7 @@ def parse_config(
             continue
         sublayer = spec.get("layer", sublayer)
         if is_database_uri(src):
-            if _PASSWORD_RE.search(src):
+            if uri_secrets(src):
                 v.error(
                     f"{key}.path",
                     _(
@@ -585,7 +771,7 @@ def parse_config(
         )
 
     registry = top.get("registry")
-    if registry is not None and _PASSWORD_RE.search(registry):
+    if registry is not None and uri_secrets(str(registry)):
         v.error(
             "registry",
             _("the URI holds a password; use PGPASSWORD, ~/.pgpass or a service file"),
@@ -599,7 +785,14 @@ def parse_config(
             (
                 "; ".join(v.errors)
                 if len(v.errors) == 1
-                else _("{n} problems:").format(n=len(v.errors)) + "\n  " + "\n  ".join(v.errors)
+                else _("{n} problems:").format(n=len(v.errors))
+                + "\n  "
+                + "\n  ".join(v.errors[:MAX_LISTED])
+                + (
+                    "\n  " + _("... and {n} more").format(n=len(v.errors) - MAX_LISTED)
+                    if len(v.errors) > MAX_LISTED
+                    else ""
+                )
             ),
             path=where,
         )
@@ -639,13 +832,13 @@ def _parse_check(
     if rule is None:
         v.error(f"{key}.rule", _("missing; allowed: {allowed}").format(allowed=", ".join(RULES)))
         return None
-    if rule not in RULES:
-        close = _closest(str(rule), RULES)
+    if not isinstance(rule, str) or rule not in RULES:
+        close = _closest(str(rule), RULES) if isinstance(rule, str) else None
         hint = _(" (did you mean {close!r}?)").format(close=close) if close else ""
         v.error(
             f"{key}.rule",
-            _("unknown rule {rule!r}{hint}; allowed: {allowed}").format(
-                rule=rule, hint=hint, allowed=", ".join(RULES)
+            _("unknown rule {rule}{hint}; allowed: {allowed}").format(
+                rule=short_repr(rule), hint=hint, allowed=", ".join(RULES)
             ),
         )
         return None

@@ -340,7 +340,9 @@ def check_bounds(bounds, crs: CRS, name: str) -> None:
     y_prefixed = miny >= 10_000_000
     swap_hint = _("Chinese surveys call the northing X — swap the columns")
     # Gauss-Kruger northings in China are 0.3-6 million; eastings without prefix < 1 million.
-    if not prefixed_crs and y_prefixed and maxx < 7_000_000:
+    # a zone prefix is at most two digits: y beyond 10^8 is no easting (a stray vertex, left to
+    # the area-of-use check that names the feature)
+    if not prefixed_crs and y_prefixed and maxy < 100_000_000 and maxx < 7_000_000:
         raise CRSError(
             _(
                 "{here}: X and Y look swapped (y holds zone-prefixed eastings, zone {zone}); {hint}"
@@ -360,7 +362,7 @@ def check_bounds(bounds, crs: CRS, name: str) -> None:
             ).format(here=here, crs=_describe(crs), hint=hint)
         )
     if prefixed_crs and not x_prefixed:
-        if miny >= 10_000_000:
+        if 10_000_000 <= miny and maxy < 100_000_000:
             raise CRSError(
                 _("{here}: X and Y look swapped (y holds zone-prefixed eastings); {hint}").format(
                     here=here, hint=swap_hint

@@ -113,6 +113,54 @@ def test_password_in_uri_is_refused_without_echoing_it(uri):
     assert "service" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "postgresql://gis@db.example/bureau?%70assword=s3cret&table=redline",
+        "postgresql://gis@db.example/bureau?PassWord=s3cret",
+        "postgresql://gis@db.example/bureau?sslpassword=s3cret",
+        "pg://gis:s3cret@db.example/bureau|layer=plan.redline",
+        "postgresql://gis:s3/cr@et@db.example/bureau#plan.redline",
+    ],
+)
+def test_password_in_any_libpq_spelling_is_refused_and_redacted(uri):
+    """libpq decodes keys and values: ``%70assword`` is ``password``. Refused before
+    connecting, and never echoed (the message names the URI with *** in its place)."""
+    from ecogis.config import redact_text, uri_secrets
+
+    assert uri_secrets(uri)
+    with pytest.raises(DataSourceError, match="password") as err:
+        parse_postgis_uri(uri)
+    assert "s3cret" not in str(err.value) and "cr@et" not in str(err.value)
+    assert "s3cret" not in redact_text(f"while reading {uri}: failed")
+
+
+def test_names_holding_percent_and_quotes_are_written_and_read(pg_uri):
+    """Statements are built with psycopg.sql: a schema and table named with %s, %% and a
+    single quote (valid PostgreSQL identifiers) are written, indexed and read back."""
+    odd_schema = f"t_{uuid.uuid4().hex[:6]}_%s'q"
+    gdf = parcels()
+    uri = pg_uri + ("&" if "?" in pg_uri else "?") + "schema=" + odd_schema.replace("%", "%25")
+    try:
+        write_postgis_layers({"r%s_%%x": gdf}, uri)
+        write_postgis_layers({"r%s_%%x": gdf}, uri, overwrite=True)  # DROP TABLE path too
+        back = read_postgis_layer(pg_uri, layer=f"{odd_schema}.r%s_%%x")
+        assert len(back) == 3 and sorted(back["BSM"]) == [101, 102, 103]
+    finally:
+        from psycopg import sql
+
+        with connect(pg_uri) as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(odd_schema))
+            )
+            conn.commit()
+
+
+def test_schema_names_are_validated_like_table_names():
+    with pytest.raises(DataSourceError, match="bad schema name"):
+        parse_postgis_uri('postgresql:///bureau?schema=s";DROP TABLE x;--')
+
+
 def test_password_in_uri_is_refused_by_read_layer():
     with pytest.raises(DataSourceError, match="password"):
         read_layer("postgresql://gis:pw@localhost/bureau?table=redline")

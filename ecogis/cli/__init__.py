@@ -47,8 +47,35 @@ class _State:
         self.debug = debug
 
 
+class _Redacting:
+    """A text stream that writes through with database URIs redacted: whatever prints a
+    password-bearing URI (a message, a warning, click's usage errors, a ``--debug``
+    traceback), the password does not reach the terminal or a log."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        if isinstance(text, str) and "://" in text:
+            from ..config import redact_text
+
+            text = redact_text(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 class EcogisGroup(TranslatedGroup):
     """Click group with lazily loaded commands and one error handler."""
+
+    def main(self, *args, **kwargs):
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Redacting(out), _Redacting(err)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            sys.stdout, sys.stderr = out, err
 
     def list_commands(self, ctx):
         return sorted(
@@ -180,5 +207,7 @@ def main(args=None, prog_name: str = "ecogis"):
     except SystemExit:
         raise
     except Exception:  # pragma: no cover - only with --debug
-        traceback.print_exc()
+        from ..config import redact_text
+
+        sys.stderr.write(redact_text(traceback.format_exc()))
         sys.exit(1)

@@ -21,6 +21,7 @@ transaction for all tables.
 from __future__ import annotations
 
 import re
+import uuid
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from ..config import is_database_uri
+from ..config import is_database_uri, redact_text
 from ..errors import DataSourceError, EcogisWarning, LayerError
+from ..i18n import _
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -74,8 +76,10 @@ def _split_name(name: str, uri_label: str) -> tuple[str | None, str]:
     for part in (schema, table) if schema else (table,):
         if not _IDENT_RE.match(part):
             raise DataSourceError(
-                f"{uri_label}: bad table name {name!r}; use schema.table or table "
-                "(no spaces or double quotes, at most 63 bytes each)"
+                _(
+                    "{uri}: bad table name {name!r}; use schema.table or table "
+                    "(no spaces or double quotes, at most 63 bytes each)"
+                ).format(uri=uri_label, name=name)
             )
     return (schema or None), table
 
@@ -99,20 +103,36 @@ def parse_postgis_uri(uri: str, *, layer: str | None = None) -> PostgisSource:
     """
     import psycopg
 
+    from ..config import uri_secrets
+
     raw = str(uri).strip()
     if not is_database_uri(raw):
-        raise DataSourceError(f"{raw!r} is not a PostgreSQL URI (postgresql://user@host/db)")
+        raise DataSourceError(
+            _("{uri} is not a PostgreSQL URI (postgresql://user@host/db)").format(
+                uri=repr(redact_text(raw))
+            )
+        )
+    if uri_secrets(raw):
+        raise DataSourceError(
+            _(
+                "{uri}: the URI carries a password; passwords must not be written in configs or "
+                "commands. Remove it and set PGPASSWORD, use ~/.pgpass, or a service file "
+                "(postgresql:///?service=NAME, see PGSERVICEFILE)"
+            ).format(uri=_redact(raw))
+        )
     table_opt = None
     if "|" in raw:
-        raw, _, opt = raw.partition("|")
-        key, _, value = opt.partition("=")
+        raw, _sep, opt = raw.partition("|")
+        key, _eq, value = opt.partition("=")
         if key.strip() != "layer" or not value.strip():
             raise DataSourceError(
-                f"bad option {opt!r} after the PostgreSQL URI; use |layer=schema.table"
+                _("bad option {opt!r} after the PostgreSQL URI; use |layer=schema.table").format(
+                    opt=opt
+                )
             )
         table_opt = value.strip()
     if "#" in raw:
-        raw, _, frag = raw.partition("#")
+        raw, _sep, frag = raw.partition("#")
         table_opt = table_opt or unquote(frag) or None
     # scheme: libpq knows postgresql:// and postgres:// only
     raw = re.sub(r"^(postgresql|postgres|pg)(\+\w+)?://", "postgresql://", raw, flags=re.I)
@@ -121,11 +141,19 @@ def parse_postgis_uri(uri: str, *, layer: str | None = None) -> PostgisSource:
     for item in query.split("&") if q else []:
         if not item:
             continue
-        key, _, value = item.partition("=")
+        key, _eq, value = item.partition("=")
+        key = unquote(key).strip()
         if key in ("table", "layer"):
             table_opt = table_opt or unquote(value) or None
         elif key == "schema":
             schema_opt = unquote(value) or None
+            if schema_opt is not None and not _IDENT_RE.match(schema_opt):
+                raise DataSourceError(
+                    _(
+                        "{uri}: bad schema name {name!r} (no spaces or double quotes, at most 63 "
+                        "bytes)"
+                    ).format(uri=_redact(base), name=schema_opt)
+                )
         else:
             keep.append(item)
     conninfo = base + ("?" + "&".join(keep) if keep else "")
@@ -133,14 +161,18 @@ def parse_postgis_uri(uri: str, *, layer: str | None = None) -> PostgisSource:
         params = psycopg.conninfo.conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError as exc:
         raise DataSourceError(
-            f"{_redact(conninfo)}: not a valid PostgreSQL URI: {_one_line(exc)}"
+            _("{uri}: not a valid PostgreSQL URI: {reason}").format(
+                uri=_redact(conninfo), reason=redact_text(_one_line(exc))
+            )
         ) from None
     label = _label(params)
-    if params.get("password"):
+    if params.get("password") or params.get("sslpassword"):  # a spelling uri_secrets missed
         raise DataSourceError(
-            f"{_redact(conninfo)}: the URI carries a password; passwords must not be written "
-            "in configs or commands. Remove it and set PGPASSWORD, use ~/.pgpass, or a "
-            "service file (postgresql:///?service=NAME, see PGSERVICEFILE)"
+            _(
+                "{uri}: the URI carries a password; passwords must not be written in configs or "
+                "commands. Remove it and set PGPASSWORD, use ~/.pgpass, or a service file "
+                "(postgresql:///?service=NAME, see PGSERVICEFILE)"
+            ).format(uri=label)
         )
     table_name = layer or table_opt
     schema, table = (None, None)
@@ -149,7 +181,9 @@ def parse_postgis_uri(uri: str, *, layer: str | None = None) -> PostgisSource:
     if schema_opt:
         if schema and schema != schema_opt:
             raise DataSourceError(
-                f"{label}: schema given twice ({schema_opt!r} and {schema!r} in {table_name!r})"
+                _("{uri}: schema given twice ({a!r} and {b!r} in {table!r})").format(
+                    uri=label, a=schema_opt, b=schema, table=table_name
+                )
             )
         schema = schema_opt
     return PostgisSource(conninfo=conninfo, schema=schema, table=table, label=label)
@@ -171,9 +205,10 @@ def _label(params: Mapping[str, str]) -> str:
 
 
 def _redact(conninfo: str) -> str:
-    """The URI with any password replaced by ***."""
-    text = re.sub(r"(://[^:/@?#]*):[^@/?#]*@", r"\1:***@", conninfo)
-    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", text)
+    """The URI with every secret replaced by *** (:func:`ecogis.config.redact_uri`)."""
+    from ..config import redact_uri
+
+    return redact_uri(conninfo)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -195,7 +230,11 @@ def connect(source: PostgisSource | str):
     try:
         conn = psycopg.connect(src.conninfo, **kwargs)
     except psycopg.OperationalError as exc:
-        raise DataSourceError(f"{src.label}: cannot connect: {_one_line(exc)}") from None
+        raise DataSourceError(
+            _("{uri}: cannot connect: {reason}").format(
+                uri=src.label, reason=redact_text(_one_line(exc))
+            )
+        ) from None
     try:
         yield conn
     finally:
@@ -238,8 +277,6 @@ def list_postgis_layers(uri: str) -> list[str]:
 
 def _crs_for_srid(conn, srid: int, label: str):
     from pyproj import CRS
-
-    from ..i18n import _
 
     if srid <= 0:
         return None
@@ -286,8 +323,6 @@ def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFram
     """
     import geopandas as gpd
     from psycopg import sql
-
-    from ..i18n import _
 
     src = parse_postgis_uri(uri, layer=layer)
     if not src.table:
@@ -384,8 +419,6 @@ def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFram
 def _fetch(conn, query: str, where: str):
     import psycopg
 
-    from ..i18n import _
-
     try:
         cur = conn.execute(query)
     except psycopg.Error as exc:
@@ -418,8 +451,6 @@ def _primary_key(conn, schema: str, table: str) -> list[str]:
 
 def _row_srid(conn, schema: str, table: str, gcol: str, where: str) -> int:
     from psycopg import sql
-
-    from ..i18n import _
 
     rows = conn.execute(
         sql.SQL("SELECT DISTINCT ST_SRID({g}) FROM {t} WHERE {g} IS NOT NULL LIMIT 2").format(
@@ -514,23 +545,31 @@ def write_postgis_layers(
     default_schema = schema or src.schema or "public"
     if src.table and len(layers) > 1:
         raise LayerError(
-            f"{src.label}: the URI names one table ({src.qualified}) but {len(layers)} layers "
-            f"are to be written ({', '.join(layers)}); leave ?table= out (use ?schema=NAME)"
+            _(
+                "{uri}: the URI names one table ({table}) but {n} layers are to be written "
+                "({names}); leave ?table= out (use ?schema=NAME)"
+            ).format(uri=src.label, table=src.qualified, n=len(layers), names=", ".join(layers))
         )
     targets: list[tuple[str, str, gpd.GeoDataFrame]] = []
     for name, gdf in layers.items():
         if src.table and len(layers) == 1:
             tschema, table = src.schema or default_schema, src.table
         elif not name:
-            raise LayerError(f"{src.label}: no table named; add ?table=schema.table to the URI")
+            raise LayerError(
+                _("{uri}: no table named; add ?table=schema.table to the URI").format(uri=src.label)
+            )
         else:
             tschema, table = _split_name(str(name), src.label)
             tschema = tschema or default_schema
         targets.append((tschema, table, gdf))
     seen = set()
-    for tschema, table, _ in targets:
+    for tschema, table, _gdf in targets:
         if (tschema, table) in seen:
-            raise LayerError(f"{src.label}: table {tschema}.{table} given twice")
+            raise LayerError(
+                _("{uri}: table {table} given twice").format(
+                    uri=src.label, table=f"{tschema}.{table}"
+                )
+            )
         seen.add((tschema, table))
 
     engine = _engine(src)
@@ -538,17 +577,30 @@ def write_postgis_layers(
         try:
             conn = engine.connect()
         except sqlalchemy.exc.DBAPIError as exc:
-            raise DataSourceError(f"{src.label}: cannot connect: {_one_line(exc.orig)}") from None
+            raise DataSourceError(
+                _("{uri}: cannot connect: {reason}").format(
+                    uri=src.label, reason=redact_text(_one_line(exc.orig))
+                )
+            ) from None
         with conn, conn.begin():
             for tschema, table, gdf in targets:
                 _write_one(conn, src, tschema, table, gdf, overwrite=overwrite)
     except sqlalchemy.exc.DBAPIError as exc:
         raise LayerError(
-            f"{src.label}: write failed, nothing written: {_one_line(exc.orig)}"
+            _("{uri}: write failed, nothing written: {reason}").format(
+                uri=src.label, reason=redact_text(_one_line(exc.orig))
+            )
         ) from None
     finally:
         engine.dispose()
     return str(uri)
+
+
+def _execute(conn, query, params=None):
+    """Run a :mod:`psycopg.sql` statement on the SQLAlchemy connection's own psycopg connection
+    (the same transaction). Composed statements keep names holding ``%`` or quotes intact,
+    which SQL text through ``exec_driver_sql`` does not."""
+    return conn.connection.driver_connection.execute(query, params)
 
 
 def _write_one(conn, src: PostgisSource, schema: str, table: str, gdf, *, overwrite: bool):
@@ -557,24 +609,29 @@ def _write_one(conn, src: PostgisSource, schema: str, table: str, gdf, *, overwr
     from geoalchemy2 import Geometry
     from psycopg import sql
 
-    where = f"{src.label} table {schema}.{table}"
+    where = _("{uri} table {table}").format(uri=src.label, table=f"{schema}.{table}")
     if gdf.crs is None:
-        raise LayerError(f"{where}: the layer has no CRS; a PostGIS table needs an SRID")
+        raise LayerError(
+            _("{where}: the layer has no CRS; a PostGIS table needs an SRID").format(where=where)
+        )
     srid = gdf.crs.to_epsg()
     if srid is None:
         raise LayerError(
-            f"{where}: CRS {gdf.crs.to_string()} has no EPSG code; reproject to an EPSG CRS "
-            "(e.g. EPSG:4547) before writing to PostGIS"
+            _(
+                "{where}: CRS {crs} has no EPSG code; reproject to an EPSG CRS (e.g. EPSG:4547) "
+                "before writing to PostGIS"
+            ).format(where=where, crs=gdf.crs.to_string())
         )
     dbapi = conn.connection.driver_connection
     qual = sql.Identifier(schema, table).as_string(dbapi)
     exists = conn.exec_driver_sql("SELECT to_regclass(%s)", (qual,)).scalar() is not None
     if exists and not overwrite:
-        raise LayerError(f"{where}: table exists; pass overwrite to replace it")
-    conn.exec_driver_sql(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-        sql.Identifier(schema)).as_string(dbapi))  # fmt: skip
+        raise LayerError(
+            _("{where}: table exists; pass --overwrite to replace it").format(where=where)
+        )
+    _execute(conn, sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     if exists:
-        conn.exec_driver_sql(f"DROP TABLE {qual}")
+        _execute(conn, sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, table)))
 
     target = _target_type(gdf)
     gdf = _promote(gdf, target)
@@ -583,22 +640,50 @@ def _write_one(conn, src: PostgisSource, schema: str, table: str, gdf, *, overwr
     frame = gdf.reset_index(drop=True)
     if add_fid:
         frame.index = frame.index + 1
+    # SQLAlchemy doubles a % in names for psycopg's placeholders and never undoes it in DDL:
+    # such tables are made under a plain name in a staging schema, then moved and renamed
+    staged = "%" in schema or "%" in table
+    w_schema, w_table = (
+        (f"ecogis_stage_{uuid.uuid4().hex[:12]}", "t") if staged else (schema, table)
+    )
+    if staged:
+        _execute(conn, sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(w_schema)))
     try:
         frame.to_postgis(
-            table,
+            w_table,
             conn,
-            schema=schema,
+            schema=w_schema,
             if_exists="fail",
             index=add_fid,
             index_label="fid" if add_fid else None,
             dtype={gname: Geometry(geometry_type=target.upper(), srid=srid, spatial_index=False)},
         )
     except (ValueError, TypeError) as exc:
-        raise LayerError(f"{where}: cannot write: {_one_line(exc)}") from None
+        raise LayerError(
+            _("{where}: cannot write: {reason}").format(where=where, reason=_one_line(exc))
+        ) from None
     except sqlalchemy.exc.DBAPIError as exc:
-        raise LayerError(f"{where}: cannot write: {_one_line(exc.orig)}") from None
+        raise LayerError(
+            _("{where}: cannot write: {reason}").format(where=where, reason=_one_line(exc.orig))
+        ) from None
     except psycopg.Error as exc:  # pandas' COPY goes through the raw psycopg cursor
-        raise LayerError(f"{where}: cannot write: {_one_line(exc)}") from None
+        raise LayerError(
+            _("{where}: cannot write: {reason}").format(where=where, reason=_one_line(exc))
+        ) from None
+    if staged:
+        _execute(
+            conn,
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(w_schema, w_table), sql.Identifier(table)
+            ),
+        )
+        _execute(
+            conn,
+            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                sql.Identifier(w_schema, table), sql.Identifier(schema)
+            ),
+        )
+        _execute(conn, sql.SQL("DROP SCHEMA {}").format(sql.Identifier(w_schema)))
     if add_fid:
         # the primary key replaces the plain index pandas puts on an index column
         for (name,) in conn.exec_driver_sql(
@@ -607,8 +692,11 @@ def _write_one(conn, src: PostgisSource, schema: str, table: str, gdf, *, overwr
             (qual,),
         ).fetchall():
             if name.startswith("ix_") and name.endswith("_fid"):
-                conn.exec_driver_sql(f"DROP INDEX {sql.Identifier(schema, name).as_string(dbapi)}")
-        conn.exec_driver_sql(f"ALTER TABLE {qual} ADD PRIMARY KEY (fid)")
+                _execute(conn, sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
+        _execute(
+            conn,
+            sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (fid)").format(sql.Identifier(schema, table)),
+        )
     has_index = conn.exec_driver_sql(
         "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = to_regclass(%s) "
@@ -616,6 +704,11 @@ def _write_one(conn, src: PostgisSource, schema: str, table: str, gdf, *, overwr
         (qual,),
     ).first()
     if not has_index:  # GeoAlchemy2 usually made one already
-        index_name = sql.Identifier(f"idx_{table}_{gname}"[:63]).as_string(dbapi)
-        column = sql.Identifier(gname).as_string(dbapi)
-        conn.exec_driver_sql(f"CREATE INDEX {index_name} ON {qual} USING GIST ({column})")
+        _execute(
+            conn,
+            sql.SQL("CREATE INDEX {} ON {} USING GIST ({})").format(
+                sql.Identifier(f"idx_{table}_{gname}"[:63]),
+                sql.Identifier(schema, table),
+                sql.Identifier(gname),
+            ),
+        )
