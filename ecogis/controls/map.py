@@ -231,9 +231,8 @@ def build_controls_map(
         m, shown, name=marker_name, style=STYLES["conflict"], ref=conflict_name, radius=7
     )
     legend.append((_(_T["conflict_markers_legend"]), marker))
-    search.append((marker_name, ["_a", "_b"], conflict_name))
-
-    add_search(m, search)
+    # a feature id finds its conflicts first, then the feature itself
+    add_search(m, [(marker_name, ["_a", "_b"], conflict_name), *search])
     towns = township_options(
         context.township_names, shown["township"], selfs["township"] if len(selfs) else []
     )

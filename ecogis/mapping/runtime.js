@@ -427,7 +427,14 @@
             div.appendChild(body);
             panel.div = div; panel.head = head; panel.body = body;
             L.DomEvent.on(head, "click", function () {
-            panel.setCollapsed(!panel.collapsed);
+            var open = panel.collapsed;
+            panel.setCollapsed(!open);
+            if (open && narrow()) {
+                // a phone shows one panel of a corner at a time
+                E.panels.forEach(function (other) {
+                    if (other !== panel && other.opts.position === opts.position) { other.setCollapsed(true); }
+                });
+            }
             E.avoidOverlap(panel);
         });
             L.DomEvent.disableClickPropagation(div);
@@ -874,17 +881,22 @@
         (cfg.bases || []).forEach(function (b) { bases[b[0]] = b[1]; });
         (cfg.overlays || []).forEach(function (o) { overlays[o[0]] = o[1]; });
         L.control.layers(bases, overlays, {collapsed: narrow(), position: "topright"}).addTo(map);
+        // on a phone the lists fold into the left column, so the right one stays narrow
         E.listPanels = (cfg.lists || []).map(function (s) {
-            return E.panel(map, {position: "topright", cls: "ecogis-listbox", title: s.title, collapsed: "narrow"});
+            return E.panel(map, {position: narrow() ? "topleft" : "topright", cls: "ecogis-listbox",
+                                 title: s.title, collapsed: "narrow"});
         });
         L.control.scale({metric: true, imperial: false, position: "bottomleft"}).addTo(map);
         if (cfg.time) { E.addTime(map, cfg.time); }
         E.chartPanels = (cfg.charts || []).map(function (s) {
             return E.panel(map, {position: "bottomleft", cls: "ecogis-chart-box", title: s.title, collapsed: "narrow"});
         });
+        // on a phone the legend folds into the bottom-left corner beside the chart (one open at
+        // a time), so nothing at the bottom right can run into them
         (cfg.legends || []).forEach(function (lg) {
-            E.panel(map, {position: lg.position || "bottomright", cls: "ecogis-legend", title: lg.title,
-                          body: lg.body, collapsed: "narrow"});
+            var where = narrow() && lg.position === "bottomright" ? "bottomleft" : (lg.position || "bottomright");
+            E.panel(map, {position: where, cls: "ecogis-legend", title: lg.title, body: lg.body,
+                          collapsed: "narrow"});
         });
         (cfg.panels || []).forEach(function (p) {
             E.panel(map, {position: p.position || "topleft", cls: p.cls || "ecogis-panel", title: p.title,
