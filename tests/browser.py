@@ -320,3 +320,107 @@ def popup_cover(page) -> dict | None:
     its centre lands inside it), ``title_in_popup`` (the same for its header),
     ``inside_window``, ``overlapping_controls`` (title bar or controls whose box overlaps it)."""
     return page.evaluate(_COVER_JS)
+
+
+# ------------------------------------------------------------------------------------------
+# basemaps made in a test: solid-colour PNG tiles in an MBTiles file, and reading pixels back
+# ------------------------------------------------------------------------------------------
+
+
+def solid_png(rgb: tuple[int, int, int], size: int = 256) -> bytes:
+    """A ``size`` x ``size`` PNG of one colour (standard library only)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * size  # filter type 0, then RGB triples
+    raw = zlib.compress(row * size, 9)
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def write_mbtiles(
+    path: str | os.PathLike,
+    bounds: tuple[float, float, float, float],
+    zooms: range | list[int],
+    rgb: tuple[int, int, int],
+    *,
+    fmt: str = "png",
+    attribution: str = "",
+    tile: bytes | None = None,
+) -> int:
+    """An MBTiles file with one solid tile per XYZ tile over ``bounds`` (lon/lat) at each zoom,
+    stored with TMS rows as the spec says. Returns the number of tiles."""
+    import sqlite3
+
+    from ecogis.io.mbtiles import tile_range
+
+    data = tile if tile is not None else solid_png(rgb)
+    con = sqlite3.connect(str(path))
+    try:
+        con.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        con.execute(
+            "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, "
+            "tile_data BLOB)"
+        )
+        meta = {"name": "test tiles", "format": fmt, "minzoom": min(zooms), "maxzoom": max(zooms)}
+        if attribution:
+            meta["attribution"] = attribution
+        con.executemany(
+            "INSERT INTO metadata VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()]
+        )
+        n = 0
+        for z in zooms:
+            x0, x1, y0, y1 = tile_range(bounds, z)
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    con.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, 2**z - 1 - y, data))
+                    n += 1
+        con.commit()
+    finally:
+        con.close()
+    return n
+
+
+def png_pixel(png: bytes, x: int, y: int) -> tuple[int, ...]:
+    """The colour at ``(x, y)`` of an 8-bit RGB or RGBA PNG (a Playwright screenshot)."""
+    import struct
+    import zlib
+
+    pos, idat, width = 8, b"", 0
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind = png[pos + 4 : pos + 8]
+        data = png[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, _height, depth, ctype = struct.unpack(">IIBB", data[:10])
+            assert depth == 8 and ctype in (2, 6), (depth, ctype)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += data
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    prev = bytearray(stride)
+    for row in range(y + 1):
+        start = row * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+    return tuple(prev[x * bpp : x * bpp + 3])

@@ -34,7 +34,7 @@ def _map_options(f):
     f = overwrite_option(f)
     f = click.option(
         "--mbtiles-max-mb",
-        type=click.FloatRange(min=0.1),
+        type=click.FloatRange(min=0, min_open=True),
         default=MBTILES_MAX_MB,
         show_default=True,
         help=N_("Cap on the tiles an mbtiles:FILE basemap embeds into the map (MB)."),
