@@ -453,3 +453,32 @@ def test_cli_screening_from_screen_output(demo_cfg, tmp_path):
         cli, ["map", "screening", str(sites_path), "-c", str(demo_cfg), "--sites-result", "x"]
     )
     assert res.exit_code == 2 and "不要同时给出" in res.output  # "not both", in Chinese
+
+
+def test_layer_styles_follow_chinese_labels_in_any_language(monkeypatch):
+    """A config whose red line is called "hx" but labelled 生态保护红线 draws it red, whether
+    the interface is Chinese or English."""
+    from ecogis.mapping.common import style_for_layer
+    from ecogis.mapping.styles import STYLES
+
+    for lang in ("zh", "en"):
+        monkeypatch.setenv("ECOGIS_LANG", lang)
+        assert style_for_layer("hx", "生态保护红线", 0) == STYLES["redline"]
+        assert style_for_layer("sx", "沙地", 0) == STYLES["sandy_land"]
+        assert style_for_layer("other", "其他图层", 0)["fillColor"] == "#1f77b4"
+
+
+@pytest.mark.browser
+def test_hovering_a_pit_shows_its_id_name_and_status(chromium, demo_cfg, demo_maps):
+    pits = _layer(demo_cfg, "pits.gpkg").to_crs(WORK)
+    pit = pits[pits["status"] == "untreated"].iloc[:1]
+    lon, lat = _point(pit)
+    with open_page(chromium, demo_maps["progress"]) as (page, log):
+        page.evaluate(
+            "([lat, lon]) => window.ecogisMap.setView([lat, lon], 14, {animate: false})", [lat, lon]
+        )
+        page.mouse.move(*container_point(page, lat, lon))
+        page.wait_for_selector(".leaflet-tooltip.ecogis-hover", timeout=5000)
+        text = page.inner_text(".leaflet-tooltip.ecogis-hover")
+        assert log.page_errors == []
+    assert text == f"{pit['pit_id'].iloc[0]} {pit['name'].iloc[0]}（未治理）"

@@ -174,7 +174,11 @@ def test_tianditu_layer_follows_the_projection(chromium, cfg, tmp_path):
     with open_page(chromium, out) as (page, log):
         page.wait_for_timeout(300)
         crs, zoom = page.evaluate("() => [ecogis.map.options.crs.code, ecogis.map.getZoom()]")
+        # offline, Tianditu is not silently blank: the map says why there is no basemap
+        page.wait_for_selector(".ecogis-notice", state="visible", timeout=10_000)
+        notice = page.inner_text(".ecogis-notice")
     assert crs == "EPSG:4326" and log.page_errors == []
+    assert "天地图矢量" in notice and "无法加载" in notice
     levels = {int(m) for u in log.blocked for m in re.findall(r"&l=(\d+)&", u)}
     layers = {m for u in log.blocked for m in re.findall(r"T=(\w+)&", u)}
     assert layers == {"vec_c", "cva_c"}  # CGCS2000 longitude/latitude tiles

@@ -45,7 +45,7 @@ _T = {
     "conflict_markers_legend": N_("conflict locations (dots)"),
     "pair": N_("Conflict type"),
     "legend": N_("Legend"),
-    "summary": N_("Conflicts"),
+    "summary": N_("Conflict summary"),
     "total": N_("All conflicts"),
     "count_area": N_("{count} places / {area} mu"),
     "slivers": N_("Slivers (< {min} m², not counted)"),
@@ -203,7 +203,8 @@ def build_controls_map(
         township=conflicts["township"].astype(object).where(conflicts["township"].notna(), None),
     )
     shown["_listed"] = [
-        f"{p}  {m_} {_('mu')}" for p, m_ in zip(shown["_pair"], shown["_mu"], strict=True)
+        f"{p}  " + _("{value} mu").format(value=m_)
+        for p, m_ in zip(shown["_pair"], shown["_mu"], strict=True)
     ]
     conflict_fields = [
         ("_pair", _(_T["pair"])),

@@ -172,8 +172,12 @@ def style_for_layer(name: str, label: str, i: int) -> dict:
         return STYLES[name]
     if label in _STYLE_BY_LABEL:
         return STYLES[_STYLE_BY_LABEL[label]]
+    # config labels are usually Chinese whatever the interface language: try both
+    from ..i18n import translation
+
+    zh = translation("zh")
     for msgid, key in _STYLE_BY_LABEL.items():
-        if label == _(msgid):
+        if label in (_(msgid), zh.gettext(msgid)):
             return STYLES[key]
     c = _FALLBACK_COLORS[i % len(_FALLBACK_COLORS)]
     return {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.3}
