@@ -278,6 +278,7 @@ _TOP_KEYS = {
     "rulesets": dict,
     "registry": str,
     "basemap": str,
+    "attribution": (str, list),  # data sources named on maps (ecogis.mapping reads it)
 }
 _LAYER_KEYS = {
     "path": str,
@@ -617,16 +618,13 @@ def parse_config(
     sliver_m2 = float(top.get("sliver_m2", 1.0))
     if sliver_m2 < 0:
         v.error("sliver_m2", _("must be >= 0, got {value}").format(value=sliver_m2))
-    from .mapping.model import BASEMAPS
+    from .mapping.model import parse_basemap
 
     basemap = top.get("basemap", "none")
-    if basemap not in BASEMAPS:
-        v.error(
-            "basemap",
-            _("unknown basemap {basemap!r}; allowed: {allowed}").format(
-                basemap=basemap, allowed=", ".join(BASEMAPS)
-            ),
-        )
+    try:
+        parse_basemap(basemap)  # none, osm, tianditu, mbtiles:FILE or tile URL templates
+    except ConfigError as exc:
+        v.error("basemap", str(exc))
 
     layers: dict[str, LayerSpec] = {}
     for lname, raw in (top.get("layers") or {}).items():

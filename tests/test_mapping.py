@@ -401,9 +401,17 @@ def test_styles():
     assert style_for("verdict", "pass") is STYLES["verdict_pass"]
     with pytest.raises(EcogisError, match="known styles"):
         style_for("verdict", "maybe")
-    assert progress_color(0) == "#d7191c" and progress_color(1.5) == "#1a9641"
+    # completion classes: nothing done, under half, half or more, done (and grey for unknown)
+    assert [progress_color(v) for v in (0, 0.2, 0.5, 0.99, 1.0, 1.5)] == [
+        "#ffffff",
+        "#bae4b3",
+        "#31a354",
+        "#31a354",
+        "#004a23",
+        "#004a23",
+    ]
+    assert progress_color(-1) == "#ffffff"
     assert progress_color(float("nan")) == progress_color(None) == "#9e9e9e"
-    assert progress_color(0.5) == "#ffffbf"
 
 
 # --------------------------------------------------------------------------------------

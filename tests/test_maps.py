@@ -26,7 +26,7 @@ from ecogis.demo import write_maps as write_all_maps
 from ecogis.errors import EcogisWarning
 from ecogis.units import m2_to_mu
 
-from browser import container_point, layer_payloads, open_page, page_state, render
+from browser import container_point, layer_payloads, open_page, page_config, page_state, render
 
 XSS = "<script>alert(1)</script>"
 # the check from the issue: no script or stylesheet loaded over http(s)
@@ -201,6 +201,7 @@ def test_controls_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     _assert_clean(s)
     assert len(report.conflicts) >= len(PLANTED["conflicts"])
     assert s["layers"] == {
+        "研究区边界": 1,
         "乡镇界": _drawn(towns),
         "生态保护红线": _drawn(layers["redline"]),
         "永久基本农田": _drawn(layers["farmland"]),
@@ -229,8 +230,9 @@ def test_progress_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     _keep(shot)
     _assert_clean(s)
     assert s["layers"] == {
+        "研究区边界": 1,
         "乡镇界": _drawn(towns),
-        "造林种草地块": _drawn(plots[plots["year"] == year]),
+        "造林种草地块": _drawn(plots[plots["year"] == year]),  # the year filter: this year
         "历史遗留矿坑": _drawn(pits),
         "矿坑位置": len(pits),
     }
@@ -260,6 +262,10 @@ def test_screening_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     _assert_clean(s)
     assert s["layers"]["候选场址"] == _drawn(sites)
     assert s["layers"]["场址位置"] == len(sites)
+    # the study area and township outlines, and the 500 m buffer a site was cut by
+    assert s["layers"]["研究区边界"] == 1 and s["layers"]["乡镇界"] == 5
+    assert s["layers"]["饮用水水源保护区 500 米缓冲区"] == 1
+    assert "饮用水水源保护区 500 米缓冲区" in s["legend_text"]
     # the eligible part is drawn for every site where something is left
     assert 0 < s["layers"]["可用范围"] <= len(sites)
     # context: the layers the rule set checks, with their config labels
@@ -300,9 +306,9 @@ def test_click_shows_planted_script_as_text(chromium, planted):
     pits = _layer(cfg, "pits.gpkg").to_crs(WORK)
     sites = _layer(cfg, "sites.gpkg").to_crs(WORK)
     cases = {
-        "controls": (hit, "生态保护红线 " + XSS, "冲突位置"),
-        "progress": (pits.iloc[:1], XSS, "矿坑位置"),
-        "screening": (sites[sites["site_id"] == "PV-01"], XSS, "场址位置"),
+        "controls": (hit, "生态保护红线 " + XSS, "冲突区域"),
+        "progress": (pits.iloc[:1], XSS, "历史遗留矿坑 " + pits["pit_id"].iloc[0]),
+        "screening": (sites[sites["site_id"] == "PV-01"], XSS, "候选场址 PV-01"),
     }
 
     def click(browser, path, point):
@@ -336,10 +342,38 @@ def test_screening_popup_lists_reasons(chromium, demo_cfg, demo_maps):
             return dict(zip(heads, cells, strict=True)), log
 
     row, log = click(chromium, _point(site))
-    assert row["编号"] == failing[0] and row["结论"] == "不通过"
+    assert row["场址编号"] == failing[0] and row["结论"] == "不通过"
     assert row["原因"] not in ("", "—") and "\n" in row["原因"]  # one reason per line
     assert row["重叠（亩）"] != ""
     assert log.page_errors == []
+
+
+def test_screening_reasons_are_kept_whole(demo_cfg, demo_maps):
+    """A legal basis that holds "；" itself stays in its reason: one numbered line per check
+    that did not pass, the text joined back equals the screening's reasons."""
+    result = gpd.read_file(demo_cfg.parent.parent / "layers" / "demo" / "sites.gpkg")
+    d = _payloads(demo_maps["screening"].read_text(encoding="utf-8"))["候选场址"]
+    col = d["pl"].index("原因")
+    by_id = {row[0]: row[col] for row in d["p"]}
+    shown = by_id["PV-04"]  # sandy land, minimum area and farmland: three reasons
+    lines = shown.split("\n")
+    assert [ln[:3] for ln in lines] == ["1. ", "2. ", "3. "]
+    basis = "鼓励利用沙漠、戈壁、荒漠建设光伏基地；60%为本示范设定"
+    assert any(basis in ln for ln in lines), lines
+    assert "；".join(ln[3:] for ln in lines) == _screen_reasons(demo_cfg)["PV-04"]
+    # a single reason that holds "；" (the 500 m buffer's basis) is not numbered or split
+    assert by_id["PV-07"] == _screen_reasons(demo_cfg)["PV-07"]
+    assert "；500米缓冲为本示范设定" in by_id["PV-07"]
+    assert len(result) == len(by_id)
+
+
+def _screen_reasons(cfg: Path) -> dict[str, str]:
+    from ecogis import Project
+    from ecogis.screening import run_screening
+
+    with Project.open(cfg) as project, pytest.warns(EcogisWarning, match="make_valid"):
+        res = run_screening(project, "pv_sand_control")
+    return dict(zip(res.sites["site_id"], res.sites["reasons"], strict=True))
 
 
 # --------------------------------------------------------------------------------------
@@ -387,9 +421,16 @@ def test_cli_progress_year(demo_cfg, tmp_path):
     )
     assert res.exit_code == 0, res.output
     plots = _layer(demo_cfg, "plots.gpkg")
-    d = _payloads(out.read_text(encoding="utf-8"))
-    assert len(d["造林种草地块"]["c"]) == int((plots["year"] == 2022).sum())
-    assert "2022 年" in out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8")
+    d = _payloads(text)
+    # every year's plots are on the map; the year filter starts at --year (no time line:
+    # the demo copy has no registry)
+    assert len(d["造林种草地块"]["c"]) == len(plots)
+    assert sorted(d["造林种草地块"]["a"]["year"]) == sorted(plots["year"].tolist())
+    year = next(f for f in page_config(text)["filters"] if f["key"] == "year")
+    assert year["initial"] == 2022 and year["auto"] is None
+    assert "time" not in page_config(text)
+    assert "2022 年" in text
 
 
 def test_cli_screening_from_screen_output(demo_cfg, tmp_path):
@@ -421,4 +462,33 @@ def test_cli_screening_from_screen_output(demo_cfg, tmp_path):
     res = runner.invoke(
         cli, ["map", "screening", str(sites_path), "-c", str(demo_cfg), "--sites-result", "x"]
     )
-    assert res.exit_code == 2 and "not both" in res.output
+    assert res.exit_code == 2 and "不要同时给出" in res.output  # "not both", in Chinese
+
+
+def test_layer_styles_follow_chinese_labels_in_any_language(monkeypatch):
+    """A config whose red line is called "hx" but labelled 生态保护红线 draws it red, whether
+    the interface is Chinese or English."""
+    from ecogis.mapping.common import style_for_layer
+    from ecogis.mapping.styles import STYLES
+
+    for lang in ("zh", "en"):
+        monkeypatch.setenv("ECOGIS_LANG", lang)
+        assert style_for_layer("hx", "生态保护红线", 0) == STYLES["redline"]
+        assert style_for_layer("sx", "沙地", 0) == STYLES["sandy_land"]
+        assert style_for_layer("other", "其他图层", 0)["fillColor"] == "#1f77b4"
+
+
+@pytest.mark.browser
+def test_hovering_a_pit_shows_its_id_name_and_status(chromium, demo_cfg, demo_maps):
+    pits = _layer(demo_cfg, "pits.gpkg").to_crs(WORK)
+    pit = pits[pits["status"] == "untreated"].iloc[:1]
+    lon, lat = _point(pit)
+    with open_page(chromium, demo_maps["progress"]) as (page, log):
+        page.evaluate(
+            "([lat, lon]) => window.ecogisMap.setView([lat, lon], 14, {animate: false})", [lat, lon]
+        )
+        page.mouse.move(*container_point(page, lat, lon))
+        page.wait_for_selector(".leaflet-tooltip.ecogis-hover", timeout=5000)
+        text = page.inner_text(".leaflet-tooltip.ecogis-hover")
+        assert log.page_errors == []
+    assert text == f"{pit['pit_id'].iloc[0]} {pit['name'].iloc[0]}（未治理）"

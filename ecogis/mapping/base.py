@@ -1,4 +1,4 @@
-"""The base every ecogis HTML map is built on: offline folium map, layers, legend, panel.
+"""The base every ecogis HTML map is built on: offline folium map, layers, panels, basemaps.
 
 A map is built in four steps::
 
@@ -8,30 +8,44 @@ A map is built in four steps::
     add_legend(m, [("生态保护红线", STYLES["redline"])], title="图例")
     save_map(m, "maps/controls.html")       # calls finish_map() if you did not
 
+Search, filters, panels whose numbers follow the filters, lists and the time slider are added
+with :mod:`ecogis.mapping.interactive`; the page's own code is ``runtime.js`` (inlined).
+
 Design choices, and why:
 
 * **Offline.** folium's CDN links are removed (``default_js``/``default_css`` emptied on the
   map instance) and Leaflet's JS/CSS is inlined from XStatic-Leaflet (see ``assets.py``).
-  Nothing here needs jQuery or Bootstrap, so they are not shipped at all.
-* **Safe text.** Every attribute value, label, layer name and title is HTML-escaped in Python
-  (``html.escape``). Popups and tooltips are assembled in the page only from those escaped
-  strings; the JSON that carries them into ``<script>`` has ``<``/``>`` written as ``\\u003c``/
-  ``\\u003e`` so no value can close the script element.
-* **Compact data.** A layer is shipped as one JSON object per layer - geometry type codes,
+  Nothing here needs jQuery or Bootstrap, so they are not shipped at all. A basemap is the
+  only network use, and an ``mbtiles:FILE`` basemap is embedded too.
+* **Safe text.** Every attribute value, label, layer name and title shown as HTML is
+  HTML-escaped in Python (``html.escape``). Popups and tooltips are assembled in the page only
+  from those escaped strings; raw attribute values (for search, filters and sums) reach the
+  page only through ``textContent``. The JSON that carries them into ``<script>`` has
+  ``<``/``>`` written as ``\\u003c``/``\\u003e`` so no value can close the script element.
+* **Compact data.** A layer is shipped as one JSON object - geometry type codes,
   coordinates as integer steps of 1e-6 degree from the previous vertex (rings not closed; see
   ``_encode_geometries``), an index into a small table of distinct styles, escaped popup values
   per column (repeated values once, with indices; a tooltip that repeats a popup column only
-  names the column) - and turned into GeoJSON features in the browser. Only the popup and
-  tooltip columns are shipped. Geometries are simplified in a metric CRS and coordinates rounded
-  (6 decimals ~ 0.1 m); 20 000 ten-vertex polygons with four popup fields take ~2.7 MB.
+  names the column) - and turned into GeoJSON features in the browser. Only the popup,
+  tooltip and data columns are shipped. Geometries are simplified in a metric CRS and
+  coordinates rounded (6 decimals ~ 0.1 m); 20 000 ten-vertex polygons with four popup fields
+  take ~2.7 MB.
+* **Rows and features.** Columns are per row of the frame given; a row whose geometry is a
+  collection becomes several features (``r``: the row of each feature). Layers made by
+  :func:`ecogis.mapping.common.add_points` share their parent's rows (``ref``).
+* **Layout.** The title is a bar across the top and the controls start below it; panels fold
+  (folded from the start below 600 px); a popup is moved into a free rectangle between the
+  panels when it opens; the first view fits the data into the largest free rectangle.
 * **Many features.** Past :data:`CANVAS_THRESHOLD` features the map switches to Leaflet's canvas
-  renderer (``preferCanvas``). Every layer records how many Leaflet layers it created in
-  ``window.ecogisLayers[name]``; ``window.ecogisMap`` is the Leaflet map and
-  ``window.ecogisReady`` is set once the whole script ran (tests and later tools use them).
+  renderer (``preferCanvas``). ``window.ecogisLayers[name]`` holds how many features of each
+  layer are drawn now; ``window.ecogisMap`` is the Leaflet map and ``window.ecogisReady`` is
+  set once the whole script ran (tests and later tools use them).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import json
 import math
@@ -40,6 +54,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,10 +67,18 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from ..errors import ConfigError, CRSError, EcogisError, EcogisWarning, LayerError
+from ..i18n import _
 from ..io._atomic import atomic_path
 from . import assets
-from .model import BASEMAPS, TIANDITU_URL
-from .styles import check_color, progress_color
+from .model import (
+    BASEMAPS,
+    MBTILES_MAX_MB,
+    TIANDITU_ENV,
+    TIANDITU_URL,
+    Basemap,
+    parse_basemap,
+)
+from .styles import PLOT_CLASSES, check_color
 
 __all__ = [
     "EcogisMap",
@@ -106,39 +129,85 @@ _GEOJSON_TYPES = {
     6: "MultiPolygon",
 }
 
-_FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", sans-serif'
 
-_CSS = f"""
-html, body, .leaflet-container {{ font-family: {_FONT}; }}
-.leaflet-container {{ background: #f2efe9; }}
-.ecogis-title {{ position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
-  z-index: 1000; background: rgba(255,255,255,0.92); padding: 6px 16px; border-radius: 4px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.4); font-size: 18px; font-weight: bold; color: #222;
-  pointer-events: none; white-space: nowrap; max-width: 60%; overflow: hidden; text-overflow: ellipsis; }}
-.ecogis-box {{ background: rgba(255,255,255,0.95); padding: 8px 10px; border-radius: 4px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.4); font-size: 13px; color: #222; line-height: 1.5;
-  max-height: 60vh; overflow-y: auto; }}
-.ecogis-box-title {{ font-weight: bold; font-size: 14px; margin-bottom: 4px; }}
-.ecogis-legend-row {{ display: flex; align-items: center; margin: 2px 0; }}
-.ecogis-swatch {{ display: inline-block; width: 22px; height: 14px; margin-right: 8px;
-  box-sizing: border-box; position: relative; flex: none; }}
-.ecogis-swatch-fill {{ position: absolute; left: 0; top: 0; right: 0; bottom: 0; }}
-.ecogis-panel table, .ecogis-popup table {{ border-collapse: collapse; }}
-.ecogis-panel th, .ecogis-popup th {{ text-align: left; font-weight: normal; color: #555;
-  padding: 1px 10px 1px 0; vertical-align: top; white-space: nowrap; }}
-.ecogis-panel td, .ecogis-popup td {{ text-align: right; padding: 1px 0; font-weight: bold; }}
-.ecogis-popup td {{ text-align: left; font-weight: normal; word-break: break-all; }}
-.ecogis-popup-title {{ font-weight: bold; margin-bottom: 4px; border-bottom: 1px solid #ddd; }}
-.leaflet-tooltip.ecogis-label {{ background: transparent; border: none; box-shadow: none;
-  font-family: {_FONT}; font-size: 13px; font-weight: bold; color: #333;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
-.leaflet-tooltip.ecogis-label::before {{ display: none; }}
-.ecogis-chart text {{ font-family: {_FONT}; font-size: 12px; fill: #222; }}
-"""
+@functools.lru_cache(maxsize=1)
+def _runtime() -> tuple[str, str]:
+    """The page's own JS and CSS (``runtime.js``, ``runtime.css`` beside this module)."""
+    here = Path(__file__).resolve().parent
+    return assets._read_asset(here / "runtime.js"), assets._read_asset(here / "runtime.css")
+
+
+def _texts() -> dict[str, str]:
+    """Texts the page shows itself, in the interface language (escaped)."""
+    texts = {
+        "filters": _("Filters"),
+        "tiles_failed": _("{n} basemap tiles of {name} could not be loaded."),
+        "tiles_none": _(
+            "No network, or the tile server cannot be reached: the layers are drawn without "
+            "a basemap."
+        ),
+        "no_leaflet": _(
+            "This map loads Leaflet from the internet (--online) and could not: no network? "
+            "Make the map again without --online to embed it."
+        ),
+        "absent": _("This feature does not exist yet at the date shown."),
+        "zoom_in": _("Zoom in"),
+        "zoom_out": _("Zoom out"),
+        "earlier": _("Earlier"),
+        "later": _("Later"),
+        "close": _("Close"),
+    }
+    return {k: html.escape(v) for k, v in texts.items()}
+
+
+@dataclass
+class _LayerData:
+    """What a layer ships, kept until the map is rendered (a time line may still add styles)."""
+
+    name: str
+    payload: dict
+    types: str
+    coords: str
+    rows: int
+    style: Any  # a style dict or a callable row -> style
+    style_table: list[dict]
+    style_index: dict[str, int]
+    popup_cols: list[str]
+    tooltip_field: str | None
+    data_fields: list[str]
+    label_field: str | None
+    key: str | None
+    keys: list | None
+    ref: str | None
+    group: Any
+    frame_index: Any = None
+    children: list[str] = field(default_factory=list)
+
+    def style_id(self, s: Mapping[str, Any]) -> int:
+        checked = _check_style(s, self.name)
+        key = json.dumps(checked, sort_keys=True)
+        if key not in self.style_index:
+            self.style_index[key] = len(self.style_table)
+            self.style_table.append(checked)
+        return self.style_index[key]
+
+    def style_ids(self, frame) -> list[int]:
+        if not callable(self.style):
+            return [0] * len(frame)
+        return [self.style_id(self.style(r)) for r in _records(frame)]
+
+    def data(self) -> str:
+        payload = dict(self.payload)
+        payload["st"] = self.style_table
+        if len(self.style_table) > 1 or payload.get("s") is not None:
+            payload["s"] = _encode_column(payload["s"]) if payload.get("s") is not None else None
+        else:
+            payload["s"] = None
+        return _dumps(payload)[:-1] + f',"t":"{self.types}","c":{self.coords}}}'
 
 
 class EcogisMap(folium.Map):
-    """A ``folium.Map`` that remembers what ecogis needs: offline flag, bounds, layers.
+    """A ``folium.Map`` that remembers what ecogis needs: offline flag, bounds, layers, panels.
 
     Make one with :func:`new_map`; the helpers in this module refuse plain folium maps so an
     online-only map cannot slip through :func:`save_map` unchecked.
@@ -151,7 +220,24 @@ class EcogisMap(folium.Map):
         self.fixed_bounds: tuple[float, float, float, float] | None = None
         self.data_bounds: list[tuple[float, float, float, float]] = []
         self.layer_counts: dict[str, int] = {}
+        self.layers_data: dict[str, _LayerData] = {}
         self.top_layers: list[folium.FeatureGroup] = []
+        self.overlays: list[tuple[str, Any]] = []
+        self.bases: list[tuple[str, Any]] = []
+        self.tile_layers: list[tuple[Any, str]] = []
+        self.basemap: Basemap = Basemap(kind="none", spec="none")
+        self.projection = "mercator"
+        self.mbtiles_max_mb = MBTILES_MAX_MB
+        self.attribution: list[str] = []
+        #: the page's config beyond the layers (see :mod:`ecogis.mapping.interactive`)
+        self.page: dict[str, Any] = {
+            "summaries": [],
+            "lists": [],
+            "charts": [],
+            "legends": [],
+            "panels": [],
+            "filters": [],
+        }
         self.finished = False
 
 
@@ -159,10 +245,13 @@ def new_map(
     *,
     title: str,
     bounds: tuple[float, float, float, float] | None = None,
-    basemap: str = "none",
+    basemap: str | Basemap = "none",
     tianditu_key: str | None = None,
     online: bool = False,
     prefer_canvas: bool | None = None,
+    projection: str = "mercator",
+    attribution: Sequence[str] = (),
+    mbtiles_max_mb: float = MBTILES_MAX_MB,
 ) -> EcogisMap:
     """Create an empty ecogis map.
 
@@ -172,41 +261,53 @@ def new_map(
         Shown at the top of the map and as the page title (escaped).
     bounds : (min_lon, min_lat, max_lon, max_lat), optional
         Initial view. Default: the union of the layers added.
-    basemap : {"none", "osm", "tianditu"}
-        ``none`` (default) draws no tiles, so the map works with no network at all. ``osm`` and
-        ``tianditu`` load tiles from the internet (the only external URLs a map may contain).
+    basemap : str or Basemap
+        ``none`` (default) draws no tiles, so the map works with no network at all. ``osm``,
+        ``tianditu``, ``tianditu-img`` and tile URL templates load tiles from the network
+        (the only external URLs a map may contain); ``mbtiles:FILE`` embeds tiles from a
+        local file. See :mod:`ecogis.mapping.model`.
     tianditu_key : str, optional
-        Tianditu ``tk`` key, required for ``basemap="tianditu"``. Never hard-coded; the CLI
-        reads it from the ``TIANDITU_KEY`` environment variable.
+        Tianditu ``tk`` key, required for the Tianditu basemaps and ``{tk}`` in a URL
+        template. Never hard-coded; the CLI reads it from the ``TIANDITU_KEY`` variable.
     online : bool
         Link Leaflet from folium's CDN instead of inlining it (smaller file, needs internet).
     prefer_canvas : bool, optional
         Force the canvas (True) or SVG (False) renderer. Default: canvas once the map holds more
         than :data:`CANVAS_THRESHOLD` features.
+    projection : {"mercator", "lonlat"}
+        Web Mercator (Leaflet's default, the projection of most tiles) or longitude/latitude
+        (for Tianditu's ``*_c`` CGCS2000 tiles and lon/lat tile servers).
+    attribution : list of str
+        Data sources, shown after "ecogis" in the attribution line (escaped).
+    mbtiles_max_mb : float
+        Cap on the tiles an ``mbtiles:`` basemap embeds.
 
     Returns
     -------
     EcogisMap
     """
-    if basemap not in BASEMAPS:
-        raise ConfigError(f"basemap {basemap!r} is not known; allowed: {', '.join(BASEMAPS)}")
-    if basemap == "tianditu" and not tianditu_key:
+    bm = basemap if isinstance(basemap, Basemap) else parse_basemap(basemap)
+    bm.check_projection(projection)
+    if bm.needs_key and not tianditu_key:
         raise ConfigError(
-            "basemap 'tianditu' needs a Tianditu key: set the TIANDITU_KEY environment variable "
-            "(or pass tianditu_key=), or use basemap 'none' or 'osm'"
+            _(
+                "basemap {basemap!r} needs a Tianditu key: set the {env} environment variable "
+                "(or pass tianditu_key=), or use basemap 'none', 'osm' or mbtiles:FILE"
+            ).format(basemap=bm.spec, env=TIANDITU_ENV)
         )
     if tianditu_key is not None and not re.fullmatch(r"[0-9A-Za-z]{8,64}", tianditu_key):
         # it is pasted into a tile URL: refuse anything that is not a plain token
         raise ConfigError(
-            "the Tianditu key (TIANDITU_KEY) must be 8-64 letters/digits; check for quotes or spaces"
+            _(
+                "the Tianditu key ({env}) must be 8-64 letters/digits; check for quotes or spaces"
+            ).format(env=TIANDITU_ENV)
         )
     if bounds is not None:
         bounds = _check_bounds(bounds, "new_map(bounds=...)")
-
     if bounds is not None:
         location = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
     else:
-        location = [42.5, 114.9]  # replaced by fit-bounds in finish_map
+        location = [42.5, 114.9]  # replaced by the fit in finish_map
     m = EcogisMap(
         location=location,
         zoom_start=9,
@@ -214,11 +315,21 @@ def new_map(
         prefer_canvas=bool(prefer_canvas),
         offline=not online,
         auto_canvas=prefer_canvas is None,
+        crs="EPSG4326" if projection == "lonlat" else "EPSG3857",
+        zoom_control=False,
+        # fractional zoom: the first view fits the data instead of snapping to half of it
+        zoom_snap=0.25,
+        zoom_delta=0.5,
     )
     m.fixed_bounds = bounds
+    m.basemap = bm
+    m.projection = projection
+    m.mbtiles_max_mb = float(mbtiles_max_mb)
+    m.attribution = [str(a) for a in attribution if str(a).strip()]
     fig = m.get_root()
     fig.title = html.escape(title)
 
+    js, css = _runtime()
     if online:
         # folium's CDN list without the parts ecogis does not use (Bootstrap, font-awesome...)
         m.default_js = [(n, u) for n, u in folium.Map.default_js if n == "leaflet"]
@@ -228,26 +339,29 @@ def new_map(
         m.default_css = []
         fig.header.add_child(assets.inline_style(assets.leaflet_css()), name="ecogis_leaflet_css")
         fig.header.add_child(assets.inline_script(assets.leaflet_js()), name="ecogis_leaflet_js")
-    fig.header.add_child(assets.inline_style(_CSS), name="ecogis_css")
+    fig.header.add_child(assets.inline_style(css), name="ecogis_css")
+    fig.header.add_child(
+        assets.inline_script(f"window.ecogisTexts = {_dumps(_texts())};\n{js}"),
+        name="ecogis_runtime",
+    )
     fig.html.add_child(
         Element(f'<div class="ecogis-title">{html.escape(title)}</div>'), name="ecogis_title"
     )
 
-    if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False).add_to(m)
-    elif basemap == "tianditu":
-        attr = '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a>'
-        for layer, name, overlay in (("vec_w", "天地图矢量", False), ("cva_w", "天地图注记", True)):
-            folium.TileLayer(
-                tiles=TIANDITU_URL.format(
-                    layer=layer, key=tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"
-                ),
-                attr=attr,
-                name=name,
-                subdomains="01234567",
-                max_zoom=18,
-                overlay=overlay,
-            ).add_to(m)
+    for source in bm.tiles(projection, tianditu_key):
+        name = _(source.name)
+        layer = folium.TileLayer(
+            tiles=source.url,
+            attr=html.escape(source.attribution),
+            name=html.escape(name),
+            overlay=source.overlay,
+            subdomains=source.subdomains or "abc",
+            max_zoom=source.max_zoom,
+            zoom_offset=source.zoom_offset or None,
+        )
+        layer.add_to(m)
+        (m.overlays if source.overlay else m.bases).append((html.escape(name), layer))
+        m.tile_layers.append((layer, html.escape(name)))
     m.add_child(_Globals(), name="ecogis_globals")
     return m
 
@@ -264,7 +378,13 @@ def add_polygons(
     show: bool = True,
     precision: int = 6,
     on_top: bool = False,
-    label: bool = False,
+    label: bool | str = False,
+    label_priority: int = 2,
+    label_direction: str = "center",
+    data_fields: Sequence[str] = (),
+    key: str | None = None,
+    title_field: str | None = None,
+    ref: str | None = None,
 ) -> folium.FeatureGroup:
     """Add a vector layer (polygons; lines and points work too) as one toggleable group.
 
@@ -292,9 +412,26 @@ def add_polygons(
         Decimal places kept for lon/lat (6 ~ 0.1 m).
     on_top : bool
         Keep this layer above the others, also after layers are toggled (conflicts, overlaps).
-    label : bool
-        Show ``tooltip_field`` as a permanent label in each feature's middle instead of on
-        hover (township names). For layers with few features.
+    label : bool or str
+        ``True``: show ``tooltip_field`` as a permanent label instead of on hover (township
+        names). A column name: that column as the permanent label, ``tooltip_field`` on hover
+        (pit and site IDs). Labels are placed where they fit: one that would overlap another
+        waits for a closer zoom.
+    label_priority : int
+        Labels with a lower number are placed first (IDs 1, township names 3).
+    label_direction : {"center", "right"}
+        Where the label sits: on the feature's middle, or right of a point.
+    data_fields : list of str
+        Columns shipped raw for search, filters, panels and lists
+        (:mod:`ecogis.mapping.interactive`).
+    key : str, optional
+        The id column: the rows a time line (:func:`~ecogis.mapping.interactive.add_timeline`)
+        gives per date are matched to the layer's rows by it.
+    title_field : str, optional
+        A popup column whose value follows the layer name in the popup header (the ID).
+    ref : str, optional
+        Name of a layer added before with the same rows: its popups, tooltips and data are
+        shared, not shipped again (markers over polygons).
 
     Returns
     -------
@@ -303,79 +440,161 @@ def add_polygons(
     """
     _check_map(m, "add_polygons")
     if m.finished:
-        raise EcogisError(f"layer {name!r}: the map is finished; add layers before finish_map()")
+        raise EcogisError(
+            _("layer {name!r}: the map is finished; add layers before finish_map()").format(
+                name=name
+            )
+        )
     if gdf.crs is None:
         raise CRSError(
-            f"layer {name!r}: has no CRS; set one when reading it (a CRS is never guessed)"
+            _(
+                "layer {name!r}: has no CRS; set one when reading it (a CRS is never guessed)"
+            ).format(name=name)
         )
     if name in m.layer_counts:
-        raise LayerError(f"layer {name!r}: a layer with this name is already on the map")
+        raise LayerError(
+            _("layer {name!r}: a layer with this name is already on the map").format(name=name)
+        )
     if not isinstance(precision, int) or not 0 <= precision <= 10:
-        raise EcogisError(f"layer {name!r}: precision {precision!r} must be an integer 0-10")
+        raise EcogisError(
+            _("layer {name!r}: precision {value!r} must be an integer 0-10").format(
+                name=name, value=precision
+            )
+        )
+    if label_direction not in ("center", "right"):
+        raise EcogisError(
+            _("layer {name!r}: label_direction {value!r}; allowed: center, right").format(
+                name=name, value=label_direction
+            )
+        )
+    parent = None
+    if ref is not None:
+        parent = m.layers_data.get(ref)
+        if parent is None or parent.ref is not None:
+            raise LayerError(
+                _("layer {name!r}: ref {ref!r} is not a layer added before").format(
+                    name=name, ref=ref
+                )
+            )
     popup_fields = list(popup_fields or [])
-    wanted = [c for c, _ in popup_fields] + ([tooltip_field] if tooltip_field else [])
-    missing = [c for c in wanted if c not in gdf.columns]
+    label_field = label if isinstance(label, str) else (tooltip_field if label else None)
+    wanted = [c for c, _label in popup_fields] + [
+        c for c in (tooltip_field, label_field, key, *data_fields) if c
+    ]
+    missing = [c for c in dict.fromkeys(wanted) if c not in gdf.columns]
     if missing:
         have = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
         raise LayerError(
-            f"layer {name!r}: no column(s) {', '.join(map(str, missing))}; columns: {have}"
+            _("layer {name!r}: no column(s) {missing}; columns: {have}").format(
+                name=name, missing=", ".join(map(str, missing)), have=have
+            )
+        )
+    popup_cols = [c for c, _label in popup_fields]
+    if title_field is not None and title_field not in popup_cols:
+        raise LayerError(
+            _("layer {name!r}: title_field {field!r} must be one of the popup fields").format(
+                name=name, field=title_field
+            )
         )
 
     keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
     if not keep.all():
         warnings.warn(
-            f"layer {name!r}: {int((~keep).sum())} feature(s) without geometry not drawn",
+            _("layer {name!r}: {n} feature(s) without geometry not drawn").format(
+                name=name, n=int((~keep).sum())
+            ),
             EcogisWarning,
             stacklevel=2,
         )
     gdf = gdf.loc[keep]
-    gdf = _explode_collections(gdf)
+    if parent is not None and len(gdf) != parent.rows:
+        raise LayerError(
+            _(
+                "layer {name!r}: {n} rows, but layer {ref!r} has {m}; ref needs the same rows"
+            ).format(name=name, n=len(gdf), ref=ref, m=parent.rows)
+        )
+    rows = len(gdf)
+    features, feature_rows = _explode_collections(gdf)
 
-    # styles: evaluate callables on the original attributes, then keep only distinct ones
+    data = _LayerData(
+        name=name,
+        payload={},
+        types="",
+        coords="[]",
+        rows=rows,
+        style=style if callable(style) else _check_style(style, name),
+        style_table=[],
+        style_index={},
+        popup_cols=popup_cols,
+        tooltip_field=tooltip_field,
+        data_fields=list(data_fields),
+        label_field=label_field,
+        key=key if key is not None else (parent.key if parent is not None else None),
+        keys=None,
+        ref=ref,
+        group=None,
+        frame_index=gdf.index,
+    )
     if callable(style):
-        records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
-        row_styles = [_check_style(style(r), name) for r in records]
+        style_ids = data.style_ids(gdf)
     else:
-        row_styles = [_check_style(style, name)]
-    style_table: list[dict] = []
-    style_index: dict[str, int] = {}
-    style_ids = []
-    for s in row_styles:
-        key = json.dumps(s, sort_keys=True)
-        if key not in style_index:
-            style_index[key] = len(style_table)
-            style_table.append(s)
-        style_ids.append(style_index[key])
+        data.style_id(style)
+        style_ids = None
+    if data.key is not None:
+        data.keys = gdf[data.key].tolist()
 
-    geoms = _display_geometries(gdf, name=name, simplify_m=simplify_m, precision=precision)
+    geoms = _display_geometries(features, name=name, simplify_m=simplify_m, precision=precision)
     n = len(geoms)
     payload: dict[str, Any] = {
         "name": name,
         "title": html.escape(name),
-        "st": style_table,
-        "s": style_ids if len(style_table) > 1 else None,
-        "pl": [html.escape(str(label)) for _, label in popup_fields] or None,
-        "p": None,
-        "h": None,
+        "s": style_ids,
         "q": 10**precision,
+        "n": rows,
     }
-    popup_cols = [c for c, _ in popup_fields]
-    if popup_fields:
-        payload["p"] = [_encode_column([_fmt(v) for v in gdf[c].tolist()]) for c in popup_cols]
-    if tooltip_field in popup_cols:
-        # the hover text repeats a popup value: point at that column instead of shipping it twice
-        payload["h"] = popup_cols.index(tooltip_field)
-    elif tooltip_field:
-        payload["h"] = _encode_column([_fmt(v) for v in gdf[tooltip_field].tolist()])
-    if label and tooltip_field:
-        payload["lbl"] = 1
+    if feature_rows is not None:
+        payload["r"] = _encode_column(feature_rows)
+    if parent is None:
+        payload["pl"] = [html.escape(str(lbl)) for _c, lbl in popup_fields] or None
+        payload["p"] = (
+            [_encode_column([_fmt(v) for v in gdf[c].tolist()]) for c in popup_cols]
+            if popup_fields
+            else None
+        )
+        if tooltip_field in popup_cols:
+            # the hover text repeats a popup value: point at that column instead of shipping it
+            payload["h"] = popup_cols.index(tooltip_field)
+        elif tooltip_field:
+            payload["h"] = _encode_column([_fmt(v) for v in gdf[tooltip_field].tolist()])
+        else:
+            payload["h"] = None
+        if data_fields:
+            payload["a"] = {c: _encode_column(_raw(gdf[c].tolist())) for c in data_fields}
+        if title_field is not None:
+            payload["tt"] = popup_cols.index(title_field)
+    else:
+        payload["ref"] = ref
+        parent.children.append(name)
+        popup_cols = parent.popup_cols
+        data.popup_cols = popup_cols
+    if tooltip_field and label is not True:
+        payload["hv"] = 1
+    if label_field:
+        if label_field in popup_cols:
+            payload["lb"] = popup_cols.index(label_field)
+        else:
+            payload["lb"] = _encode_column([_fmt(v) for v in gdf[label_field].tolist()])
+        payload["lp"] = int(label_priority)
+        payload["ld"] = label_direction
+    data.payload = payload
+    data.types, data.coords = _encode_geometries(geoms, precision)
 
-    types, coords = _encode_geometries(geoms, precision)
-    data = _dumps(payload)[:-1] + f',"t":"{types}","c":{coords}}}'
-
-    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    group = folium.FeatureGroup(name=html.escape(name), show=show, control=False)
     group.add_child(_GeoLayer(data))
     group.add_to(m)
+    data.group = group
+    m.layers_data[name] = data
+    m.overlays.append((html.escape(name), group))
 
     m.layer_counts[name] = n
     if n:
@@ -396,17 +615,20 @@ def add_legend(
 ) -> None:
     """Add a legend: one swatch (fill and outline as drawn) and label per entry.
 
-    ``entries`` are ``(label, style)`` pairs, the style as given to :func:`add_polygons`.
-    Labels and title are escaped; colours must be plain CSS colours.
+    ``entries`` are ``(label, style)`` pairs, the style as given to :func:`add_polygons`
+    (a style with ``radius`` is drawn as a dot). Labels and title are escaped; colours must be
+    plain CSS colours. The legend folds; it is folded from the start on a phone.
     """
     _check_map(m, "add_legend")
+    _check_position(position)
     rows = []
     for label, style in entries:
         rows.append(
             f'<div class="ecogis-legend-row">{_swatch(style, label)}<span>{html.escape(str(label))}</span></div>'
         )
-    body = f'<div class="ecogis-box-title">{html.escape(title)}</div>' + "".join(rows)
-    m.add_child(_HtmlControl(body, position=position, css_class="ecogis-box ecogis-legend"))
+    m.page["legends"].append(
+        {"title": html.escape(title), "body": "".join(rows), "position": position}
+    )
 
 
 def add_panel(
@@ -416,18 +638,21 @@ def add_panel(
     title: str,
     position: str = "topleft",
 ) -> None:
-    """Add a summary panel: a title and ``(label, value)`` rows, all escaped.
+    """Add a panel of fixed ``(label, value)`` rows under a title, all escaped.
 
     Numbers are formatted like popup values (integers as is, others to 2 decimals); pass
-    strings to control formatting (``f"{area_mu:,.1f} 亩"``).
+    strings to control formatting (``f"{area_mu:,.1f} 亩"``). For numbers that follow the
+    filters and the time slider use :func:`ecogis.mapping.interactive.add_summary`.
     """
     _check_map(m, "add_panel")
+    _check_position(position)
     rows = "".join(
         f"<tr><th>{html.escape(str(label))}</th><td>{_fmt(value)}</td></tr>"
         for label, value in html_rows
     )
-    body = f'<div class="ecogis-box-title">{html.escape(title)}</div><table>{rows}</table>'
-    m.add_child(_HtmlControl(body, position=position, css_class="ecogis-box ecogis-panel"))
+    m.page["panels"].append(
+        {"title": html.escape(title), "body": f"<table>{rows}</table>", "position": position}
+    )
 
 
 def add_chart(
@@ -439,9 +664,9 @@ def add_chart(
     max_value: float | None = None,
     unit: str = "%",
     color: str | None = None,
-    position: str = "bottomleft",
 ) -> None:
-    """Add a small horizontal bar chart (plain inline SVG) - e.g. completion per township.
+    """Add a small horizontal bar chart (inline SVG drawn by the page) - e.g. completion per
+    township.
 
     Parameters
     ----------
@@ -449,7 +674,7 @@ def add_chart(
         One bar each, top to bottom. NaN/None values are drawn as an empty bar marked "—".
     target : float, optional
         Drawn as a dashed line; bars are coloured by ``value / target`` on the progress ramp
-        (red -> green) unless ``color`` is given. Default 100 (values in percent).
+        unless ``color`` is given. Default 100 (values in percent).
     max_value : float, optional
         Right end of the axis. Default: the largest of the values and the target.
     unit : str
@@ -458,53 +683,31 @@ def add_chart(
     _check_map(m, "add_chart")
     if color is not None:
         color = check_color(color, where=f"chart {title!r}")
-    values = [
-        None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for _, v in bars
-    ]
-    top = max([v for v in values if v is not None] + ([target] if target else []) + [0.0])
-    top = max_value if max_value else (top or 1.0)
-    # CJK glyphs at 12px are ~12px wide: size the label column to the longest label (capped)
-    longest = max((len(str(label)) for label, _ in bars), default=1)
-    label_w = min(max(longest, 3), 9) * 12 + 10
-    bar_w, value_w, row_h = 150, 58, 20
-    width = label_w + bar_w + value_w
-    height = row_h * len(bars) + 6
-    parts = [f'<svg class="ecogis-chart" width="{width}" height="{height}" role="img">']
-    for i, ((label, _), v) in enumerate(zip(bars, values, strict=True)):
-        y = 3 + i * row_h
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(_short(str(label), 9))}</text>'
-        )
-        parts.append(
-            f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row_h - 6}" fill="#eeeeee"></rect>'
-        )
-        if v is not None:
-            w = max(0.0, min(v / top, 1.0)) * bar_w
-            fill = color or (progress_color(v / target) if target else "#1565c0")
-            parts.append(
-                f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{fill}" stroke="#555" stroke-width="0.5"></rect>'
-            )
-        text = "—" if v is None else f"{v:.0f}{unit}" if abs(v) >= 10 else f"{v:.1f}{unit}"
-        parts.append(f'<text x="{label_w + bar_w + 4}" y="{y + 14}">{html.escape(text)}</text>')
-    if target and target <= top:
-        x = label_w + target / top * bar_w
-        parts.append(
-            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="#222" stroke-dasharray="3 2"></line>'
-        )
-    parts.append("</svg>")
-    body = f'<div class="ecogis-box-title">{html.escape(title)}</div>' + "".join(parts)
-    m.add_child(_HtmlControl(body, position=position, css_class="ecogis-box ecogis-chart-box"))
+    out = []
+    for label, v in bars:
+        value = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        out.append([html.escape(_short(str(label), 9)), value, len(str(label))])
+    m.page["charts"].append(
+        {
+            "title": html.escape(title),
+            "bars": out,
+            "target": target,
+            "max": max_value,
+            "unit": html.escape(unit),
+            "color": color,
+        }
+    )
 
 
 def finish_map(m: EcogisMap) -> None:
-    """Add the layer control, a metric scale bar and the initial view; keep on-top layers on top.
+    """Add the controls, a metric scale bar, the basemap tiles of an ``mbtiles:`` basemap and
+    the initial view; keep on-top layers on top.
 
     Call once, after the last layer. :func:`save_map` calls it if you did not. Safe to call twice.
     """
     _check_map(m, "finish_map")
     if m.finished:
         return
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
     bounds = m.fixed_bounds
     if bounds is None and m.data_bounds:
         b = np.array(m.data_bounds)
@@ -515,7 +718,22 @@ def finish_map(m: EcogisMap) -> None:
         pad = 0.005 if bounds[0] == bounds[2] or bounds[1] == bounds[3] else 0.0
         m.location = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
         fit = [[bounds[1] - pad, bounds[0] - pad], [bounds[3] + pad, bounds[2] + pad]]
-    m.add_child(_Finish(m.top_layers, fit), name="ecogis_finish")
+    if m.basemap.kind == "mbtiles":
+        _add_mbtiles(m, bounds)
+    attribution = (
+        [html.escape(_("Data: {sources}").format(sources="; ".join(m.attribution)))]
+        if m.attribution
+        else []
+    )
+    config = {
+        **m.page,
+        "prefix": "ecogis",
+        "attribution": attribution,
+        "fit": fit,
+        "texts": _texts(),
+        "ramp": [[None if math.isinf(lim) else lim, c] for lim, c, _t in PLOT_CLASSES],
+    }
+    m.add_child(_Finish(m, config), name="ecogis_finish")
     m.finished = True
 
 
@@ -528,8 +746,10 @@ def render_map(m: EcogisMap) -> str:
         found = _external_assets(text)
         if found:
             raise EcogisError(
-                "offline map would load external script/style (an ecogis bug, please report): "
-                + ", ".join(found[:3])
+                _(
+                    "offline map would load external script/style (an ecogis bug, please "
+                    "report): {found}"
+                ).format(found=", ".join(found[:3]))
             )
     return text
 
@@ -555,6 +775,58 @@ def save_map(m: EcogisMap, path: str | os.PathLike, *, overwrite: bool = True) -
 # private helpers
 # --------------------------------------------------------------------------------------
 
+
+def _add_mbtiles(m: EcogisMap, bounds) -> None:
+    """Embed the tiles of the map's ``mbtiles:`` basemap that cover its extent."""
+    from ..io.mbtiles import read_mbtiles
+
+    if bounds is None:
+        return
+    path = m.basemap.path
+    tiles = read_mbtiles(path, tuple(bounds), max_bytes=int(m.mbtiles_max_mb * 1e6))
+    if not tiles.tiles:
+        warnings.warn(
+            _("basemap {path}: no tile covers the map's extent; the map has no basemap").format(
+                path=path
+            ),
+            EcogisWarning,
+            stacklevel=3,
+        )
+        return
+    if tiles.left_out:
+        warnings.warn(
+            _(
+                "basemap {path}: zoom levels {zooms} left out to stay under {cap:g} MB; the "
+                "map enlarges zoom {last} beyond that"
+            ).format(
+                path=path,
+                zooms=", ".join(map(str, tiles.left_out)),
+                cap=m.mbtiles_max_mb,
+                last=tiles.zooms[-1],
+            ),
+            EcogisWarning,
+            stacklevel=3,
+        )
+    data = {
+        "m": tiles.mime,
+        "t": {
+            f"{z}/{x}/{y}": base64.b64encode(b).decode("ascii")
+            for (z, x, y), b in sorted(tiles.tiles.items())
+        },
+    }
+    name = html.escape(tiles.name or Path(str(path)).stem)
+    options = {
+        "minNativeZoom": tiles.zooms[0],
+        "maxNativeZoom": tiles.zooms[-1],
+        "maxZoom": 19,
+        "attribution": html.escape(tiles.attribution or name),
+    }
+    layer = _EmbeddedTiles(data, options)
+    m.add_child(layer, name="ecogis_mbtiles")
+    m.bases.append((name, layer))
+    m.tile_layers.append((layer, name))
+
+
 _EXTERNAL_RE = re.compile(
     r"""<script[^>]+src\s*=\s*["']?((?:https?:)?//[^"'\s>]+)|<link[^>]+href\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""",
     re.IGNORECASE,
@@ -568,7 +840,18 @@ def _external_assets(text: str) -> list[str]:
 def _check_map(m: Any, where: str) -> None:
     if not isinstance(m, EcogisMap):
         raise EcogisError(
-            f"{where}: expected a map from ecogis.mapping.new_map(), got {type(m).__name__}"
+            _("{where}: expected a map from ecogis.mapping.new_map(), got {type}").format(
+                where=where, type=type(m).__name__
+            )
+        )
+
+
+def _check_position(position: str) -> None:
+    if position not in _POSITIONS:
+        raise EcogisError(
+            _("control position {value!r} is not known; allowed: {allowed}").format(
+                value=position, allowed=", ".join(_POSITIONS)
+            )
         )
 
 
@@ -577,11 +860,15 @@ def _check_bounds(bounds: Sequence[float], where: str) -> tuple[float, float, fl
         b = tuple(float(v) for v in bounds)
     except (TypeError, ValueError):
         raise EcogisError(
-            f"{where}: bounds {bounds!r} must be 4 numbers (min_lon, min_lat, max_lon, max_lat)"
+            _(
+                "{where}: bounds {bounds!r} must be 4 numbers (min_lon, min_lat, max_lon, max_lat)"
+            ).format(where=where, bounds=bounds)
         ) from None
     if len(b) != 4 or not (-180 <= b[0] <= b[2] <= 180 and -90 <= b[1] <= b[3] <= 90):
         raise EcogisError(
-            f"{where}: bounds {bounds!r} must be (min_lon, min_lat, max_lon, max_lat) in degrees"
+            _(
+                "{where}: bounds {bounds!r} must be (min_lon, min_lat, max_lon, max_lat) in degrees"
+            ).format(where=where, bounds=bounds)
         )
     return b  # type: ignore[return-value]
 
@@ -589,13 +876,16 @@ def _check_bounds(bounds: Sequence[float], where: str) -> tuple[float, float, fl
 def _check_style(style: Any, layer: str) -> dict:
     if not isinstance(style, Mapping):
         raise EcogisError(
-            f"layer {layer!r}: style must be a dict of Leaflet path options, got {style!r}"
+            _("layer {name!r}: style must be a dict of Leaflet path options, got {style!r}").format(
+                name=layer, style=style
+            )
         )
     bad = set(style) - _STYLE_KEYS
     if bad:
         raise EcogisError(
-            f"layer {layer!r}: unknown style option(s) {', '.join(sorted(bad))}; "
-            f"allowed: {', '.join(sorted(_STYLE_KEYS))}"
+            _("layer {name!r}: unknown style option(s) {bad}; allowed: {allowed}").format(
+                name=layer, bad=", ".join(sorted(bad)), allowed=", ".join(sorted(_STYLE_KEYS))
+            )
         )
     out = dict(style)
     for key in ("color", "fillColor"):
@@ -604,16 +894,19 @@ def _check_style(style: Any, layer: str) -> dict:
     return out
 
 
-def _explode_collections(gdf):
-    """Split GeometryCollections (from make_valid) into their parts; Leaflet wants plain types."""
+def _explode_collections(gdf) -> tuple[Any, list[int] | None]:
+    """Split GeometryCollections (from make_valid) into their parts; Leaflet wants plain types.
+
+    Returns the features and, when something was split, the row (position in ``gdf``) of each.
+    """
     is_gc = shapely.get_type_id(gdf.geometry.values) == 7
     if not is_gc.any():
-        return gdf
+        return gdf, None
     # order by position, not by index: a user's index may be unsorted or not unique
     pos = gdf.assign(_ecogis_pos=np.arange(len(gdf)))
     parts = pos.loc[is_gc].explode(index_parts=False)
     out = pd.concat([pos.loc[~is_gc], parts]).sort_values("_ecogis_pos", kind="stable")
-    return out.drop(columns="_ecogis_pos")
+    return out.drop(columns="_ecogis_pos"), out["_ecogis_pos"].astype(int).tolist()
 
 
 def _display_geometries(gdf, *, name: str, simplify_m: float | None, precision: int) -> np.ndarray:
@@ -631,7 +924,9 @@ def _display_geometries(gdf, *, name: str, simplify_m: float | None, precision: 
         geo = geo.to_crs(4326)
     except Exception as exc:  # pyproj errors are not EcogisErrors
         raise CRSError(
-            f"layer {name!r}: cannot reproject from {gdf.crs} to EPSG:4326: {exc}"
+            _("layer {name!r}: cannot reproject from {crs} to EPSG:4326: {reason}").format(
+                name=name, crs=gdf.crs, reason=exc
+            )
         ) from exc
     geoms = shapely.force_2d(np.asarray(geo.values, dtype=object))
     return shapely.transform(geoms, lambda c: np.round(c, precision))
@@ -698,20 +993,65 @@ def _encode_geometries(geoms: np.ndarray, precision: int) -> tuple[str, str]:
     return types, "[" + ",".join(out) + "]"
 
 
-def _encode_column(values: list[str]) -> list[str] | dict[str, list]:
-    """Popup/tooltip strings as a plain list, or as distinct values plus indices if smaller.
+def _encode_column(values: list) -> list | dict[str, list]:
+    """Column values as a plain list, or as distinct values plus indices if smaller.
 
     ``{"v": [distinct...], "i": [index per feature]}`` pays off for coded columns (land-use
     codes, verdicts, township names) where a few values repeat thousands of times.
     """
-    table: dict[str, int] = {}
-    index = [table.setdefault(v, len(table)) for v in values]
-    if len(table) == len(values):
-        return values
+    # 1, 1.0 and True are one dict key in Python but different values in JSON: key by type too
+    table: dict[tuple[str, Any], int] = {}
+    distinct: list = []
+    index = []
+    for v in values:
+        k = (type(v).__name__, v)
+        if k not in table:
+            table[k] = len(distinct)
+            distinct.append(v)
+        index.append(table[k])
+    if len(distinct) == len(values):
+        return list(values)
     # bytes in the JSON text: quotes and a comma per string, a comma per index
-    plain = sum(len(v.encode()) + 3 for v in values)
-    coded = sum(len(v.encode()) + 3 for v in table) + sum(len(str(i)) + 1 for i in index) + 12
-    return {"v": list(table), "i": index} if coded < plain else values
+    plain = sum(len(_dumps(v).encode()) + 1 for v in values)
+    coded = sum(len(_dumps(v).encode()) + 1 for v in distinct) + sum(len(str(i)) + 1 for i in index)
+    return {"v": distinct, "i": index} if coded + 12 < plain else list(values)
+
+
+def _records(frame) -> list[dict]:
+    """Rows as dicts of their attributes (no geometry), for style functions."""
+    geometry = getattr(frame, "_geometry_column_name", None)
+    cols = [c for c in frame.columns if c != geometry]
+    return pd.DataFrame(frame[cols]).to_dict("records")
+
+
+def _raw(values: list) -> list:
+    """Attribute values for the page's search, filters and sums: JSON types, None for missing."""
+    out = []
+    for v in values:
+        if v is None or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, bool | np.bool_):
+            out.append(bool(v))
+        elif isinstance(v, numbers.Integral):
+            out.append(int(v))
+        elif isinstance(v, numbers.Real):
+            f = float(v)
+            out.append(
+                None
+                if math.isnan(f) or math.isinf(f)
+                else (int(f) if f.is_integer() and abs(f) < 2**53 else f)
+            )
+        elif isinstance(v, datetime | pd.Timestamp):
+            out.append(v.isoformat())
+        elif isinstance(v, date):
+            out.append(v.isoformat())
+        else:
+            try:
+                missing = bool(pd.isna(v))
+            except (TypeError, ValueError):
+                missing = False
+            out.append(None if missing else str(v))
+    return out
 
 
 def _fmt(value: Any) -> str:
@@ -719,7 +1059,7 @@ def _fmt(value: Any) -> str:
     if value is None or value is pd.NaT:
         return "—"
     if isinstance(value, bool | np.bool_):
-        return "是" if value else "否"
+        return html.escape(_("yes") if value else _("no"))
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):
@@ -751,6 +1091,8 @@ def _dumps(obj: Any) -> str:
         json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
 
 
@@ -771,8 +1113,10 @@ def _swatch(style: Mapping[str, Any], label: str) -> str:
     inner = ""
     if fill and fill_opacity > 0:
         inner = f'<span class="ecogis-swatch-fill" style="background:{fill_color};opacity:{fill_opacity:g}"></span>'
-    # the outline sits on a wrapper so its opacity does not fade the fill
-    return f'<span class="ecogis-swatch" style="border:{border};opacity:{opacity:g}">{inner}</span>'
+    # a marker style is drawn as a dot; the outline sits on a wrapper so its opacity does
+    # not fade the fill
+    dot = " ecogis-swatch-dot" if "radius" in style else ""
+    return f'<span class="ecogis-swatch{dot}" style="border:{border};opacity:{opacity:g}">{inner}</span>'
 
 
 class _Globals(MacroElement):
@@ -789,147 +1133,69 @@ class _Globals(MacroElement):
 
 
 class _GeoLayer(MacroElement):
-    """One layer's compact data, turned into an ``L.geoJSON`` inside its feature group."""
+    """One layer's compact data, turned into an ``L.geoJSON`` inside its feature group by
+    ``ecogis.addLayer`` (runtime.js)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
-            var d = {{ this.data }};
-            var T = {{ this.types }};
-            // decode the compact layer (see _encode_geometries / _encode_column in base.py)
-            var q = d.q, x = 0, y = 0;
-            function pos(a, k) { x += a[k]; y += a[k + 1]; return [x / q, y / q]; }
-            function line(a, close) {
-                var out = new Array(a.length / 2);
-                for (var k = 0; k < a.length; k += 2) { out[k / 2] = pos(a, k); }
-                if (close && out.length) { out.push(out[0].slice()); }
-                return out;
-            }
-            function ring(a) { return line(a, true); }
-            function path(a) { return line(a, false); }
-            function point(a) { return pos(a, 0); }
-            function polygon(r) { return r.map(ring); }
-            function coordinates(t, c) {
-                if (t === "0") { return point(c); }
-                if (t === "1" || t === "2") { return path(c); }
-                if (t === "3") { return polygon(c); }
-                if (t === "4") { return c.map(point); }
-                if (t === "5") { return c.map(path); }
-                return c.map(polygon);
-            }
-            function column(c) {
-                return c && !Array.isArray(c) ? c.i.map(function (k) { return c.v[k]; }) : c;
-            }
-            var p = d.p ? d.p.map(column) : null;
-            var h = typeof d.h === "number" ? p[d.h] : column(d.h);
-            var feats = new Array(d.c.length);
-            for (var i = 0; i < d.c.length; i++) {
-                var t = d.t.length === 1 ? d.t : d.t.charAt(i);
-                feats[i] = {type: "Feature", properties: {i: i},
-                            geometry: {type: T[t], coordinates: coordinates(t, d.c[i])}};
-            }
-            var styleOf = function (f) { return d.st[d.s ? d.s[f.properties.i] : 0]; };
-            var g = L.geoJSON(feats, {
-                style: styleOf,
-                pointToLayer: function (f, ll) {
-                    return L.circleMarker(ll, Object.assign({radius: 5}, styleOf(f)));
-                }
-            });
-            if (p) {
-                // every piece below was HTML-escaped in Python; only tags are added here
-                g.bindPopup(function (layer) {
-                    var i = layer.feature.properties.i;
-                    var s = '<div class="ecogis-popup"><div class="ecogis-popup-title">' + d.title + '</div><table>';
-                    for (var k = 0; k < d.pl.length; k++) {
-                        s += '<tr><th>' + d.pl[k] + '</th><td>' + p[k][i] + '</td></tr>';
-                    }
-                    return s + '</table></div>';
-                }, {maxWidth: 400});
-            }
-            if (h && d.lbl) {
-                g.eachLayer(function (layer) {
-                    layer.bindTooltip(h[layer.feature.properties.i],
-                        {permanent: true, direction: "center", className: "ecogis-label", interactive: false});
-                });
-            } else if (h) {
-                g.bindTooltip(function (layer) { return h[layer.feature.properties.i]; }, {sticky: true});
-            }
-            g.addTo({{ this._parent.get_name() }});
-            window.ecogisLayers = window.ecogisLayers || {};
-            window.ecogisLayers[d.name] = g.getLayers().length;
+            var d = {{ this.layer.data() }};
+            ecogis.addLayer({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }}, d, {{ this.types }});
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, data: str):
+    def __init__(self, layer: _LayerData):
         super().__init__()
         self._name = "EcogisGeoLayer"
-        self.data = data
+        self.layer = layer
         self.types = json.dumps({str(k): v for k, v in _GEOJSON_TYPES.items()})
 
 
-class _HtmlControl(MacroElement):
-    """A Leaflet control holding pre-escaped HTML (legend, panel, chart)."""
+class _EmbeddedTiles(MacroElement):
+    """A basemap whose tiles are in the page (``mbtiles:FILE``), drawn under every layer."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-            var c = L.control({position: {{ this.position|tojson }}});
-            c.onAdd = function () {
-                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
-                div.innerHTML = {{ this.body|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            c.addTo({{ this._parent.get_name() }});
-        })();
+        var {{ this.get_name() }} = ecogis.embeddedTiles({{ this.data }}, {{ this.options }})
+            .addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, body: str, *, position: str, css_class: str):
+    def __init__(self, data: dict, options: dict):
         super().__init__()
-        if position not in _POSITIONS:
-            raise EcogisError(
-                f"control position {position!r} is not known; allowed: {', '.join(_POSITIONS)}"
-            )
-        self._name = "EcogisControl"
-        self.body = body
-        self.position = position
-        self.css_class = css_class
+        self._name = "EcogisTiles"
+        self.data = _dumps(data)
+        self.options = _dumps(options)
 
 
 class _Finish(MacroElement):
-    """Initial view, metric scale bar, on-top layers kept on top, and the ready flag."""
+    """The page's controls, panels, time line, initial view and ready flag (runtime.js)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
-            var map = {{ this._parent.get_name() }};
-            {%- if this.fit %}
-            // no animation: the first thing a user (or a screenshot) sees is the final view
-            map.fitBounds({{ this.fit|tojson }}, {padding: [20, 20], animate: false});
-            {%- endif %}
-            L.control.scale({metric: true, imperial: false, position: "bottomleft"}).addTo(map);
-            var top = [{% for l in this.top_layers %}{{ l.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}];
-            function keepOnTop() {
-                top.forEach(function (l) { if (map.hasLayer(l)) { l.bringToFront(); } });
-            }
-            map.on("overlayadd", keepOnTop);
-            keepOnTop();
-            window.ecogisReady = true;
+            var cfg = {{ this.config }};
+            cfg.overlays = [{% for n, g in this.overlays %}[{{ n|tojson }}, {{ g.get_name() }}]{% if not loop.last %}, {% endif %}{% endfor %}];
+            cfg.bases = [{% for n, g in this.bases %}[{{ n|tojson }}, {{ g.get_name() }}]{% if not loop.last %}, {% endif %}{% endfor %}];
+            cfg.top = [{% for g in this.top %}{{ g.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}];
+            cfg.tiles = [{% for g, n in this.tiles %}[{{ g.get_name() }}, {{ n|tojson }}]{% if not loop.last %}, {% endif %}{% endfor %}];
+            ecogis.finish({{ this._parent.get_name() }}, cfg);
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, top_layers: list, fit: list | None):
+    def __init__(self, m: EcogisMap, config: dict):
         super().__init__()
         self._name = "EcogisFinish"
-        self.top_layers = list(top_layers)
-        self.fit = fit
+        self.config = _dumps(config)
+        self.overlays = list(m.overlays)
+        self.bases = list(m.bases)
+        self.top = list(m.top_layers)
+        self.tiles = list(m.tile_layers)

@@ -1,5 +1,5 @@
-"""Pieces the ecogis maps share: layer styles by name or label, point markers, townships,
-numbers formatted for popups.
+"""Pieces the ecogis maps share: the map context of a project (study area, townships, data
+sources, basemap), layer styles by name or label, point markers, numbers for popups.
 
 The job packages build their maps from these and :mod:`ecogis.mapping.base`
 (``ecogis.controls.map``, ``ecogis.restoration.map``, ``ecogis.screening.map``).
@@ -8,19 +8,31 @@ The job packages build their maps from these and :mod:`ecogis.mapping.base`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import LayerError
+from ..i18n import _
 from ..model import TOWNSHIP_FIELDS
 from ..units import m2_to_mu
-from .base import EcogisMap, add_polygons
+from .base import EcogisMap, add_polygons, new_map
+from .model import MBTILES_MAX_MB, parse_basemap
 from .styles import LABELS, STYLES
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..io.project import Project
+
 __all__ = [
+    "MapContext",
+    "map_context",
+    "start_map",
     "map_title",
     "style_for_layer",
     "add_points",
@@ -37,6 +49,7 @@ __all__ = [
     "to_floats",
     "pct_text",
     "mu_column",
+    "township_options",
 ]
 
 # fallback fills for layers that are none of the known kinds (cycled)
@@ -44,6 +57,108 @@ _FALLBACK_COLORS = ("#1f77b4", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#7f7
 
 # label -> style key, so a config that calls its red line "hx" still draws it red
 _STYLE_BY_LABEL = {label: key for key, label in LABELS.items()}
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What every map of a project shows besides its job: the study area outline, the
+    townships, the data sources (attribution) and how the map is drawn (basemap...).
+
+    Build it from a project with :func:`map_context`; every field may be left out.
+    """
+
+    name: str | None = None
+    boundary: gpd.GeoDataFrame | None = None
+    boundary_label: str | None = None
+    townships: gpd.GeoDataFrame | None = None
+    township_field: str | None = None
+    attribution: tuple[str, ...] = ()
+    basemap: str = "none"
+    tianditu_key: str | None = None
+    online: bool = False
+    projection: str = "mercator"
+    mbtiles_max_mb: float = MBTILES_MAX_MB
+
+    @property
+    def township_names(self) -> list[str]:
+        if self.townships is None or self.township_field is None:
+            return []
+        return [str(n) for n in self.townships[self.township_field].dropna().unique()]
+
+
+def map_context(
+    project: Project,
+    *,
+    basemap: str | None = None,
+    tianditu_key: str | None = None,
+    online: bool = False,
+    projection: str = "mercator",
+    mbtiles_max_mb: float = MBTILES_MAX_MB,
+) -> MapContext:
+    """The :class:`MapContext` of a project: its first ``boundary`` layer, its townships, the
+    config's ``attribution:`` and its ``basemap:`` unless ``basemap`` is given (an
+    ``mbtiles:`` file in the config is relative to the config's folder)."""
+    cfg = project.config
+    boundary, boundary_label = None, None
+    names = project.layers_with_role("boundary")
+    if names:
+        boundary, boundary_label = project.layer(names[0]), project.title(names[0])
+    towns = project.townships()
+    if basemap is None:
+        basemap = cfg.basemap or "none"
+        bm = parse_basemap(basemap)
+        if bm.kind == "mbtiles" and not Path(bm.path).is_absolute():
+            basemap = f"mbtiles:{Path(cfg.base_dir) / bm.path}"
+    raw = cfg.raw.get("attribution") if isinstance(cfg.raw, Mapping) else None
+    if isinstance(raw, str):
+        attribution = (raw,)
+    elif isinstance(raw, Sequence):
+        attribution = tuple(str(a) for a in raw)
+    else:
+        attribution = ()
+    return MapContext(
+        name=project.name,
+        boundary=boundary,
+        boundary_label=boundary_label,
+        townships=towns.frame if towns is not None else None,
+        township_field=towns.field if towns is not None else None,
+        attribution=attribution,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        online=online,
+        projection=projection,
+        mbtiles_max_mb=mbtiles_max_mb,
+    )
+
+
+def start_map(
+    context: MapContext,
+    title: str,
+    *,
+    simplify_m: float,
+) -> tuple[EcogisMap, list[tuple[str, Mapping[str, Any]]]]:
+    """A new map with the context's basemap, the study area outline and the townships
+    (named); returns the map and its first legend entries."""
+    m = new_map(
+        title=title,
+        basemap=context.basemap,
+        tianditu_key=context.tianditu_key,
+        online=context.online,
+        projection=context.projection,
+        attribution=context.attribution,
+        mbtiles_max_mb=context.mbtiles_max_mb,
+    )
+    add_popup_css(m)
+    legend: list[tuple[str, Mapping[str, Any]]] = []
+    if context.boundary is not None and len(context.boundary):
+        label = _(LABELS["boundary"])
+        add_polygons(
+            m, context.boundary, name=label, style=STYLES["boundary"], simplify_m=simplify_m
+        )
+        legend.append((label, STYLES["boundary"]))
+    if context.townships is not None and len(context.townships):
+        legend.append(add_townships(m, context.townships, context.township_field, simplify_m))
+    return m, legend
 
 
 def map_title(project: str | None, kind_title: str) -> str:
@@ -57,6 +172,13 @@ def style_for_layer(name: str, label: str, i: int) -> dict:
         return STYLES[name]
     if label in _STYLE_BY_LABEL:
         return STYLES[_STYLE_BY_LABEL[label]]
+    # config labels are usually Chinese whatever the interface language: try both
+    from ..i18n import translation
+
+    zh = translation("zh")
+    for msgid, key in _STYLE_BY_LABEL.items():
+        if label in (_(msgid), zh.gettext(msgid)):
+            return STYLES[key]
     c = _FALLBACK_COLORS[i % len(_FALLBACK_COLORS)]
     return {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.3}
 
@@ -67,11 +189,13 @@ def add_points(
     *,
     name: str,
     style,
-    popup_fields: list[tuple[str, str]],
-    tooltip_field: str | None,
+    ref: str,
     radius: float,
+    label: str | None = None,
 ) -> dict:
-    """A circle marker inside each feature (same popup), filled like the feature; on top.
+    """A circle marker inside each feature of layer ``ref`` (same rows, same popup and hover
+    text), filled like the feature; on top. ``label``: a column shown as a label beside
+    each marker (where it fits).
 
     Returns the marker style of a plain ``style`` (for the legend).
     """
@@ -91,10 +215,13 @@ def add_points(
         points,
         name=name,
         style=(lambda r: marker(style(r))) if callable(style) else marker(style),
-        popup_fields=popup_fields,
-        tooltip_field=tooltip_field,
+        tooltip_field=m.layers_data[ref].tooltip_field,
+        label=label or False,
+        label_priority=1,
+        label_direction="right",
         simplify_m=None,
         on_top=True,
+        ref=ref,
     )
     return marker(style) if not callable(style) else {}
 
@@ -111,23 +238,44 @@ def township_field(townships, field: str | None) -> str | None:
     if field:
         if field not in townships.columns:
             cols = ", ".join(str(c) for c in townships.columns if c != townships.geometry.name)
-            raise LayerError(f"townships: no name field {field!r}; columns: {cols}")
+            raise LayerError(
+                _("townships: no name field {field!r}; columns: {cols}").format(
+                    field=field, cols=cols
+                )
+            )
         return field
     return next((c for c in TOWNSHIP_FIELDS if c in townships.columns), None)
 
 
 def add_townships(m, townships, field: str | None, simplify_m: float):
     field = township_field(townships, field)
+    label = _(LABELS["admin"])
     add_polygons(
         m,
         townships,
-        name=LABELS["admin"],
+        name=label,
         style=STYLES["admin"],
         tooltip_field=field,
-        label=True,  # township names on the map, as on a paper planning map
+        label=bool(field),  # township names on the map, as on a paper planning map
+        label_priority=3,
         simplify_m=simplify_m,
     )
-    return (LABELS["admin"], STYLES["admin"])
+    return (label, STYLES["admin"])
+
+
+def township_options(names: Sequence[str], *columns) -> list[tuple[str, str]]:
+    """Filter options for townships: the township layer's names, then any other value met in
+    ``columns`` (a pit recorded in a township the layer does not have)."""
+    seen = list(dict.fromkeys(str(n) for n in names))
+    for col in columns:
+        for v in col:
+            if (
+                v is not None
+                and not (isinstance(v, float) and math.isnan(v))
+                and str(v) not in seen
+            ):
+                seen.append(str(v))
+    return [(n, n) for n in seen]
 
 
 def areas_m2(gdf) -> np.ndarray:
@@ -159,18 +307,11 @@ def mu_text(mu: Any, *, unit: bool = True) -> str:
     if v is None:
         return "—"
     text = f"{v:,.2f}"
-    return f"{text} 亩" if unit else text
+    return _("{value} mu").format(value=text) if unit else text
 
 
 def add_popup_css(m: EcogisMap) -> None:
-    """Popup cells keep line breaks (reasons one per line) and stay readable when long."""
-    from . import assets  # noqa: PLC0415
-
-    css = (
-        ".ecogis-popup td { white-space: pre-line; min-width: 14em; max-width: 300px; }\n"
-        ".leaflet-popup-content { max-height: 55vh; overflow-y: auto; }"
-    )
-    m.get_root().header.add_child(assets.inline_style(css), name="ecogis_maps_css")
+    """Kept for callers of the old API: popup cells keep line breaks (runtime.css does it)."""
 
 
 def column_values(frame, column: str) -> list:
