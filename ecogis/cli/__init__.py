@@ -34,6 +34,7 @@ COMMANDS = {
     "history": "history_cmd:history",
     "progress": "progress_cmd:progress",
     "map": "map_cmd:map_group",
+    "report": "report_cmd:report",
 }
 
 EXIT_USAGE = 2

@@ -7,15 +7,48 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_, _
 from ..mapping.model import BASEMAPS, TIANDITU_ENV
+from ..reports.model import PAPERS, SHEET_DPI, SHEET_SUFFIXES
+from .base import group
 from .options import check_output, config_option, echo, open_project, overwrite_option
 
 __all__ = ["map_group"]
 
 
+# printable map sheets (issue 13): the options here, the rest at the end of the module
+def _sheet_options(f):
+    """--paper, --landscape, --dpi, --font: how a .pdf / .png map sheet is printed."""
+    f = click.option(
+        "--font",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=N_("Sheets: a font file with Chinese characters [default: an installed one]."),
+    )(f)
+    f = click.option(
+        "--dpi",
+        type=click.IntRange(50, 1200),
+        default=SHEET_DPI,
+        show_default=True,
+        help=N_("Sheets: resolution of a PNG (and of rasters in a PDF)."),
+    )(f)
+    f = click.option(
+        "--landscape", is_flag=True, help=N_("Sheets: the long side of the paper across.")
+    )(f)
+    f = click.option(
+        "--paper",
+        type=click.Choice(tuple(PAPERS)),
+        default="A4",
+        show_default=True,
+        help=N_("Sheets: paper size."),
+    )(f)
+    return f
+
+
 def _map_options(f):
     """Options every map command shares (applied bottom-up: -c first in --help)."""
     f = overwrite_option(f)
+    f = _sheet_options(f)
     f = click.option(
         "--online",
         is_flag=True,
@@ -33,12 +66,15 @@ def _map_options(f):
         "--output",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="HTML file to write [default: maps/<kind>.html in the current folder].",
+        help=N_(
+            "HTML file to write [default: maps/<kind>.html in the current folder], or a "
+            "printable map sheet: FILE.pdf or FILE.png."
+        ),
     )(f)
     return config_option(f)
 
 
-@click.group("map")
+@group("map")
 def map_group():
     """Write an HTML map that opens with no internet (Leaflet embedded, no CDN).
 
@@ -54,7 +90,7 @@ def map_group():
 
 @map_group.command("controls")
 @_map_options
-def controls_cmd(config_path, output, basemap, online, overwrite):
+def controls_cmd(config_path, output, basemap, online, overwrite, **sheet):
     """Map of the three control lines and their conflicts (area in mu in the popups).
 
     Runs the control-line check (as 'ecogis controls') and draws the townships, each control
@@ -65,6 +101,8 @@ def controls_cmd(config_path, output, basemap, online, overwrite):
 
     project = open_project(config_path)
     target = _target(output, "controls", overwrite)
+    if _is_sheet(target):
+        return _sheet("controls", run_controls(project), project, target, overwrite, sheet)
     options = _map_kwargs(project.config, basemap, online)
     report = run_controls(project)
     _save(build_controls_map(report, project_name=project.name, **options), target, overwrite)
@@ -78,7 +116,7 @@ def controls_cmd(config_path, output, basemap, online, overwrite):
     default=None,
     help="Year reported [default: the latest target year not after this year].",
 )
-def progress_cmd(config_path, output, basemap, online, overwrite, year):
+def progress_cmd(config_path, output, basemap, online, overwrite, year, **sheet):
     """Map of restoration progress: pits by status, plots by percent complete.
 
     Pits and plots come from the config's registry when it exists, else from its layers with
@@ -89,6 +127,9 @@ def progress_cmd(config_path, output, basemap, online, overwrite, year):
 
     project = open_project(config_path)
     target = _target(output, "progress", overwrite)
+    if _is_sheet(target):
+        report = run_progress(project, year=year)
+        return _sheet("progress", report, project, target, overwrite, sheet)
     options = _map_kwargs(project.config, basemap, online)
     report = run_progress(project, year=year)
     _save(build_progress_map(report, project_name=project.name, **options), target, overwrite)
@@ -112,8 +153,9 @@ def progress_cmd(config_path, output, basemap, online, overwrite, year):
     "--id-field", help="Column with the site ids when screening SITES (as for 'ecogis screen')."
 )
 def screening_cmd(
-    sites, config_path, output, basemap, online, overwrite, sites_result, ruleset, id_field
-):
+    sites, config_path, output, basemap, online, overwrite, sites_result, ruleset, id_field,
+    **sheet,
+):  # fmt: skip
     """Map of screened sites by verdict, their eligible part and the reasons in popups.
 
     Give the output of 'ecogis screen' with --sites-result, or SITES (any readable layer) to
@@ -125,7 +167,7 @@ def screening_cmd(
         raise click.UsageError("give SITES or --sites-result, not both")
     with open_project(config_path) as project:
         target = _target(output, "screening", overwrite)
-        options = _map_kwargs(project.config, basemap, online)
+        options = {} if _is_sheet(target) else _map_kwargs(project.config, basemap, online)
         if sites_result is not None:
             if not sites_result.exists():
                 raise click.BadParameter(
@@ -137,6 +179,8 @@ def screening_cmd(
             result = load_screening(project, sites_result, ruleset=ruleset)
         else:
             result = run_screening(project, ruleset, sites, id_field=id_field)
+        if _is_sheet(target):
+            return _sheet("screening", result, project, target, overwrite, sheet)
         m = build_screening_map(result, project_name=project.name, **options)
     _save(m, target, overwrite)
 
@@ -168,9 +212,13 @@ def _target(output: Path | None, kind: str, overwrite: bool) -> Path:
     if output is None:
         output = Path("maps") / f"{kind}.html"
         output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix.lower() not in (".html", ".htm"):
-        raise click.BadParameter(f"{output}: a map is an .html file", param_hint="-o/--output")
-    check_output(output, (".html", ".htm"), overwrite, "-o/--output")
+    suffixes = (".html", ".htm", *SHEET_SUFFIXES)
+    if output.suffix.lower() not in suffixes:
+        raise click.BadParameter(
+            _("{path}: a map is an .html file, or a .pdf / .png sheet").format(path=output),
+            param_hint="-o/--output",
+        )
+    check_output(output, suffixes, overwrite, "-o/--output")
     return output
 
 
@@ -180,3 +228,20 @@ def _save(m, target: Path, overwrite: bool) -> None:
     path = save_map(m, target, overwrite=overwrite)
     size = path.stat().st_size / 1e6
     echo(f"wrote {path} ({size:.1f} MB)")
+
+
+# --------------------------------------------------------------------------------------
+# printable map sheets (-o FILE.pdf / FILE.png): drawn by ecogis.reports
+# --------------------------------------------------------------------------------------
+
+
+def _is_sheet(target: Path) -> bool:
+    return target.suffix.lower() in SHEET_SUFFIXES
+
+
+def _sheet(kind, result, project, target, overwrite, sheet) -> None:
+    """Write the map sheet of a job's result instead of the HTML map."""
+    from ..reports import write_map_sheet
+
+    path = write_map_sheet(kind, result, project, target, overwrite=overwrite, **sheet)
+    echo(_("wrote {path} ({size} MB)").format(path=path, size=f"{path.stat().st_size / 1e6:.1f}"))
