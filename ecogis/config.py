@@ -195,6 +195,7 @@ _TOP_KEYS = {
     "rulesets": dict,
     "registry": str,
     "basemap": str,
+    "organisation": str,  # who makes the maps and reports (制图单位), ecogis.reports
 }
 _LAYER_KEYS = {
     "path": str,

@@ -356,24 +356,30 @@ def place_labels(
             if geom is None or geom.is_empty or value is None or str(value) == "":
                 continue
             pt = geom.representative_point() if not layer.markers else geom.centroid
-            text = ax.text(
-                pt.x,
-                pt.y,
-                str(value),
-                fontsize=layer.label_size * size_scale,
-                ha="center",
-                va="bottom" if layer.markers else "center",
-                zorder=60,
-                clip_on=True,
-                path_effects=[pe.withStroke(linewidth=2.2, foreground="white")],
-            )
-            if layer.markers:  # above its marker, not on it
-                text.set_y(pt.y)
-                text.set_position((pt.x, pt.y))
-                from matplotlib.transforms import offset_copy
+            texts = []
+            # a white halo under the label, then the label itself as plain text on top (text
+            # drawn with a path effect becomes outlines in a PDF: no longer found by search)
+            for halo in (True, False):
+                t = ax.text(
+                    pt.x,
+                    pt.y,
+                    str(value),
+                    fontsize=layer.label_size * size_scale,
+                    ha="center",
+                    va="bottom" if layer.markers else "center",
+                    zorder=60 + (0 if halo else 1),
+                    clip_on=True,
+                    color="white" if halo else "black",
+                    path_effects=[pe.withStroke(linewidth=2.2, foreground="white")]
+                    if halo
+                    else None,
+                )
+                if layer.markers:  # above its marker, not on it
+                    from matplotlib.transforms import offset_copy
 
-                text.set_transform(offset_copy(ax.transData, fig=fig, y=2.5, units="points"))
-            box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+                    t.set_transform(offset_copy(ax.transData, fig=fig, y=2.5, units="points"))
+                texts.append(t)
+            box = texts[1].get_window_extent(renderer).expanded(1.05, 1.1)
             if (
                 box.x0 < frame_box.x0
                 or box.x1 > frame_box.x1
@@ -381,7 +387,8 @@ def place_labels(
                 or box.y1 > frame_box.y1
                 or any(box.overlaps(b) for b in placed)
             ):
-                text.remove()
+                for t in texts:
+                    t.remove()
                 continue
             placed.append(box)
             n += 1

@@ -20,7 +20,7 @@ from ..i18n import N_, _, ngettext
 from ..tables import Column, people_table
 from .common import Progress, add_facts, tick
 from .document import ReportDocument
-from .figures import controls_spec
+from .figures import controls_spec, read_context
 from .language import in_chinese
 from .model import FIGURE_DPI, REPORT_TITLES
 from .numbers import chinese_numeral
@@ -68,8 +68,10 @@ def controls_report(
     """The conflict report of ``report`` (:func:`ecogis.run_controls`) as a document."""
     towns = _townships_with_conflicts(report)
     total = len(towns) + 1
-    with in_chinese(), drawing(font):
-        doc = ReportDocument(template)
+    # the template is opened first: what it lacks is said in the user's language
+    doc = ReportDocument(template)
+    read_context(project)
+    with drawing(font), in_chinese():
         title = _(REPORT_TITLES["controls"])
         doc.title(title, project.name)
         spec = controls_spec(report, project)

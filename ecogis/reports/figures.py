@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..screening import ScreenResult
 
 __all__ = [
+    "read_context",
     "controls_spec",
     "progress_spec",
     "screening_spec",
@@ -93,6 +94,14 @@ def data_sources(project: Project, names: Sequence[str]) -> list[str]:
             where = Path(where).name + (f"|{spec.layer}" if spec.layer else "")
         out.append(_("{label} ({source})").format(label=spec.title, source=where))
     return out
+
+
+def read_context(project: Project) -> None:
+    """Read the layers every map draws (study area, townships) before a document is built
+    in Chinese, so that what their reading warns about is said in the user's language."""
+    for name in project.layers_with_role("boundary")[:1]:
+        project.layer(name)
+    project.townships()
 
 
 def _context(project: Project | None) -> tuple[list[MapLayer], list[str], Any]:

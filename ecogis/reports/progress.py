@@ -22,7 +22,7 @@ from ..restoration.tables import objects_table, progress_tables
 from ..tables import people_table
 from .common import Progress, add_facts, date_text, tick
 from .document import ReportDocument
-from .figures import kind_chart, progress_spec
+from .figures import kind_chart, progress_spec, read_context
 from .language import in_chinese
 from .model import FIGURE_DPI, REPORT_TITLES
 from .numbers import chinese_numeral
@@ -166,8 +166,10 @@ def progress_report(
     year = report.year
     kinds = [k for k in PLOT_KINDS if (report.tables["plots"]["kind"] == k).any()]
     total = len(kinds) + 1
-    with in_chinese(), drawing(font):
-        doc = ReportDocument(template)
+    # the template is opened first: what it lacks is said in the user's language
+    doc = ReportDocument(template)
+    read_context(project)
+    with drawing(font), in_chinese():
         key = "progress_half" if _is_half_year(report) else "progress"
         title = _(REPORT_TITLES[key]).format(year=year)
         doc.title(title, project.name)

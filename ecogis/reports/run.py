@@ -84,10 +84,12 @@ def write_report(
 
 def map_spec(kind: str, result: Any, project: Project | None = None) -> MapSpec:
     """What the ``kind`` map sheet of ``result`` shows (in Chinese)."""
-    from .figures import controls_spec, progress_spec, screening_spec
+    from .figures import controls_spec, progress_spec, read_context, screening_spec
 
     _kind(kind, MAP_KINDS)
     builder = {"controls": controls_spec, "progress": progress_spec, "screening": screening_spec}
+    if project is not None:
+        read_context(project)
     with in_chinese():
         return builder[kind](result, project)
 

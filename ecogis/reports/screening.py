@@ -33,7 +33,7 @@ from ..screening.model import (
 from ..tables import Column, people_table
 from .common import Progress, add_facts, mu_text, tick
 from .document import ReportDocument
-from .figures import data_sources, screening_spec
+from .figures import data_sources, read_context, screening_spec
 from .language import in_chinese
 from .model import FIGURE_DPI, REPORT_TITLES
 from .numbers import chinese_numeral
@@ -356,8 +356,10 @@ def screening_report(
     _check_language(result, sites_source)
     sites = result.sites
     total = len(sites) + 1
-    with in_chinese(), drawing(font):
-        doc = ReportDocument(template)
+    # the template is opened first: what it lacks is said in the user's language
+    doc = ReportDocument(template)
+    read_context(project)
+    with drawing(font), in_chinese():
         title = _(REPORT_TITLES["screening"])
         subtitle = rs.label or rs.name
         doc.title(title, subtitle)

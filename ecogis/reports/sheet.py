@@ -270,7 +270,7 @@ def write_sheet(
             )
         )
     options = options or SheetOptions()
-    with in_chinese(), drawing(options.font):
+    with drawing(options.font), in_chinese():
         fig = render_sheet(spec, options)
         meta = (
             {"Title": spec.title, "Creator": "ecogis"}
