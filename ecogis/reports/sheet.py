@@ -214,7 +214,11 @@ def render_sheet(spec: MapSpec, options: SheetOptions | None = None) -> Figure:
         back.plot([px, px], [py, py + ph_], color="black", linewidth=0.6)
     else:
         back.plot([px, px + pw_], [py + ph_, py + ph_], color="black", linewidth=0.6)
-    title = spec.title + (f" ({spec.subtitle})" if spec.subtitle else "")
+    title = (
+        _("{title} ({subtitle})").format(title=spec.title, subtitle=spec.subtitle)
+        if spec.subtitle
+        else spec.title
+    )
     back.text(pw / 2, ph - m - title_h / 2, title, ha="center", va="center",
               fontsize=17 * k, fontweight="bold")  # fmt: skip
     fs = 7.5 * k
