@@ -387,7 +387,14 @@ def screening_spec(
             layers.append(MapLayer(sub_other, {**style, "linewidth": 0.6}, labels="site_id",
                                    label_size=6.5, priority=2))  # fmt: skip
             sub = sub[sub.index == site]
-            style = {**style, "linewidth": 1.6}
+            # the reviewed site: a strong outline over a light fill, the layers it touches
+            # stay visible under it
+            from matplotlib.colors import to_rgba
+
+            face = style["facecolor"]
+            if face != "none":
+                face = to_rgba(face, 0.3)
+            style = {**style, "linewidth": 2.0, "facecolor": face}
         fill = _style(f"verdict_{verdict}").get("fillColor", "#888888")
         layers.append(
             MapLayer(

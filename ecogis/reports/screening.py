@@ -443,7 +443,7 @@ def screening_report(
                 ).format(**facts)
             doc.paragraph(text)
             doc.figure(
-                figure_png(screening_spec(result, project, site=idx), max_height_mm=88, dpi=FIGURE_DPI),
+                figure_png(screening_spec(result, project, site=idx), max_height_mm=80, dpi=FIGURE_DPI),
                 _("Site {site} and the layers it touches").format(site=site),
             )  # fmt: skip
             checks = people_table(site_checks(result, row), _CHECK_COLUMNS, drop_empty=False)
