@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from ecogis.cli import cli
+from ecogis.errors import EcogisWarning
 
 VERDICT_ZH = {"pass": "通过", "conditional": "有条件通过", "fail": "不通过", "unknown": "未判定"}
 OPINION_ZH = {
@@ -405,3 +406,19 @@ def _pdftotext(pdf: Path) -> str:
             pytest.fail("pdftotext (poppler-utils) is missing in CI")
         pytest.skip("pdftotext not installed")
     return subprocess.run([exe, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_long_work_reports_its_progress(demo_root, tmp_path):
+    """A report calls ``progress(done, total)`` after each figure, up to the total (the CLI's
+    bar, shown on a terminal, follows these calls)."""
+    from ecogis import Project, run_controls
+    from ecogis.reports import write_report
+
+    calls = []
+    with Project.open(demo_root / "configs" / "demo.yaml") as project:
+        with pytest.warns(EcogisWarning, match="make_valid"):  # the demo's planted bowtie
+            report = run_controls(project)
+        write_report("controls", report, project, tmp_path / "c.docx",
+                     progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+    towns = report.conflicts["township"].nunique()
+    assert calls == [(i, towns + 1) for i in range(1, towns + 2)]

@@ -88,15 +88,23 @@ def controls_report(
             ],
         )
         doc.heading(_("{n}. Method").format(n=chinese_numeral(1)))
-        doc.paragraph(
-            _(
+        if report.townships is not None:
+            method = _(
                 "The three control lines must not cross, overlap or conflict (不交叉不重叠不冲突). "
                 "{lines} were overlaid pair by pair as exact vector polygons in the working "
                 "coordinate system; every overlap was cut along the township boundaries and "
                 "measured in m² and mu. Overlaps smaller than {m2} m² are drawing slivers and "
                 "not counted as conflicts."
-            ).format(lines=lines, m2=f"{report.min_area_m2:g}")
-        )
+            )
+        else:
+            method = _(
+                "The three control lines must not cross, overlap or conflict (不交叉不重叠不冲突). "
+                "{lines} were overlaid pair by pair as exact vector polygons in the working "
+                "coordinate system and every overlap measured in m² and mu (the config has no "
+                "township layer: the overlaps are not split by township). Overlaps smaller than "
+                "{m2} m² are drawing slivers and not counted as conflicts."
+            )
+        doc.paragraph(method.format(lines=lines, m2=f"{report.min_area_m2:g}"))
 
         doc.heading(_("{n}. Results").format(n=chinese_numeral(2)))
         grand = report.summary[report.summary["layer_a"] == ALL].iloc[0]
