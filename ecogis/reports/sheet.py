@@ -155,6 +155,7 @@ def compose(
     arrow_size: float,
     label_scale: float = 1.0,
     legend_font: float = 7.5,
+    scale_max_mm: float = 40.0,
 ) -> int:
     """Draw ``spec`` into ``fig``: the map in ``map_box`` (x, y, w, h mm; the graticule labels
     go outside it), the legend in ``legend_box``, the scale bar at ``scale_at``. Returns the
@@ -175,7 +176,7 @@ def compose(
     draw_legend(
         fig, spec.legend_items(extent), lx, ly, lw, lh, title=_("Legend"), fontsize=legend_font
     )
-    add_scale_bar(fig, scale_at[0], scale_at[1], scale, fontsize=legend_font)
+    add_scale_bar(fig, scale_at[0], scale_at[1], scale, fontsize=legend_font, max_mm=scale_max_mm)
     return scale
 
 
@@ -318,6 +319,7 @@ def figure_png(
             "map_box": (gap, legend_h + gap, map_w, map_h),
             "legend_box": (gap, 1.0, width_mm * 0.72 - gap, legend_h - 2.0),
             "scale_at": (width_mm * 0.72 + 2.0, 2.0),
+            "scale_max_mm": width_mm * 0.28 - 16.0,
         }
     else:
         map_w = width_mm - legend_mm - 2 * gap
@@ -327,6 +329,7 @@ def figure_png(
             "map_box": (gap, gap, map_w, height_mm - 2 * gap),
             "legend_box": (width_mm - legend_mm, 20.0, legend_mm - 1.0, height_mm - 22.0),
             "scale_at": (width_mm - legend_mm - 1.0, 3.0),
+            "scale_max_mm": legend_mm - 16.0,  # the bar and its unit stay inside the figure
         }
     fig = Figure(figsize=(width_mm / MM, height_mm / MM))
     FigureCanvasAgg(fig)
