@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .i18n import _
 
 __all__ = [
     "ROLES",
@@ -71,10 +72,14 @@ def is_database_uri(path: str) -> bool:
 def split_layer_path(path: str) -> tuple[str, str | None]:
     """Split ``file.gpkg|layer=name`` into (``file.gpkg``, ``name``)."""
     if "|" in path and not is_database_uri(path):
-        base, _, opt = path.partition("|")
-        key, _, value = opt.partition("=")
+        base, _sep, opt = path.partition("|")
+        key, _eq, value = opt.partition("=")
         if key.strip() != "layer" or not value.strip():
-            raise ConfigError(f"bad layer option {opt!r} in {path!r}; use file.gpkg|layer=NAME")
+            raise ConfigError(
+                _("bad layer option {opt!r} in {path!r}; use file.gpkg|layer=NAME").format(
+                    opt=opt, path=path
+                )
+            )
         return base, value.strip()
     return path, None
 
@@ -91,8 +96,10 @@ class LayerSpec:
     name_field: str | None = None
     id_field: str | None = None
     encoding: str | None = None
-    crs: str | None = None  #: declared CRS for files that carry none
+    crs: str | None = None  #: declared CRS for files that carry none (or GCJ-02 / BD-09)
     on_invalid: str | None = None
+    #: the datum transformation into CGCS2000 (:class:`ecogis.crs.DatumTransform`), if given
+    transform: Any = None
 
     @property
     def title(self) -> str:
@@ -162,9 +169,11 @@ class Config:
         try:
             return self.layers[name]
         except KeyError:
-            known = ", ".join(self.layers) or "(none)"
+            known = ", ".join(self.layers) or _("(none)")
             raise ConfigError(
-                f"no layer named {name!r}; layers in this config: {known}",
+                _("no layer named {name!r}; layers in this config: {known}").format(
+                    name=name, known=known
+                ),
                 key=key,
                 path=str(self.path) if self.path else None,
             ) from None
@@ -173,9 +182,11 @@ class Config:
         try:
             return self.rulesets[name]
         except KeyError:
-            known = ", ".join(self.rulesets) or "(none)"
+            known = ", ".join(self.rulesets) or _("(none)")
             raise ConfigError(
-                f"no rule set named {name!r}; rule sets in this config: {known}",
+                _("no rule set named {name!r}; rule sets in this config: {known}").format(
+                    name=name, known=known
+                ),
                 key="rulesets",
                 path=str(self.path) if self.path else None,
             ) from None
@@ -208,6 +219,7 @@ _LAYER_KEYS = {
     "crs": (str, int),
     "on_invalid": str,
     "description": str,
+    "transform": (str, list, dict),
 }
 _RULESET_KEYS = {"checks": list, "label": str, "basis": str, "min_eligible_mu": (int, float)}
 
@@ -227,21 +239,32 @@ class _Validator:
             kp = f"{key}.{k}" if key else str(k)
             if k not in schema:
                 close = _closest(str(k), schema)
-                hint = f" (did you mean {close!r}?)" if close else ""
-                self.error(kp, f"unknown key{hint}; allowed: {', '.join(schema)}")
+                hint = _(" (did you mean {close!r}?)").format(close=close) if close else ""
+                self.error(
+                    kp,
+                    _("unknown key{hint}; allowed: {allowed}").format(
+                        hint=hint, allowed=", ".join(schema)
+                    ),
+                )
                 continue
             want = schema[k]
             if isinstance(v, bool) or not isinstance(v, want):
-                self.error(kp, f"expected {_typename(want)}, got {_typename(type(v))} {v!r}")
+                self.error(
+                    kp,
+                    _("expected {want}, got {got} {value!r}").format(
+                        want=_typename(want), got=_typename(type(v)), value=v
+                    ),
+                )
                 continue
             out[k] = v
         return out
 
 
 def _typename(t: Any) -> str:
-    names = {str: "text", int: "integer", float: "number", list: "list", dict: "mapping"}
+    names = {str: _("text"), int: _("integer"), float: _("number"), list: _("list")}
+    names[dict] = _("mapping")
     if isinstance(t, tuple):
-        return " or ".join(dict.fromkeys(names.get(x, x.__name__) for x in t))
+        return _(" or ").join(dict.fromkeys(names.get(x, x.__name__) for x in t))
     return names.get(t, getattr(t, "__name__", str(t)))
 
 
@@ -265,7 +288,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
                 hash(key)
@@ -274,8 +297,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key in seen:
                 first = seen[key]
                 raise _DuplicateKey(
-                    f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
-                    f"(first at line {first + 1}); names must be unique"
+                    _(
+                        "duplicate key {key!r} at line {line} (first at line {first}); names "
+                        "must be unique"
+                    ).format(key=key, line=key_node.start_mark.line + 1, first=first + 1)
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
@@ -298,24 +323,36 @@ def load_config(path: str | os.PathLike, *, check_files: bool = True) -> Config:
     """
     path = Path(path)
     if not path.exists():
-        raise ConfigError("config file not found", path=str(path))
+        raise ConfigError(_("config file not found"), path=str(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=str(path)
+            _("not UTF-8 text ({reason} at byte {start})").format(
+                reason=exc.reason, start=exc.start
+            ),
+            path=str(path),
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+        raise ConfigError(
+            _("cannot read: {why}").format(why=exc.strerror), path=str(path)
+        ) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds no objects
     except _DuplicateKey as exc:
         raise ConfigError(str(exc), path=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        where = (
+            _("line {line}, column {column}: ").format(line=mark.line + 1, column=mark.column + 1)
+            if mark
+            else ""
+        )
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"YAML syntax error: {where}{problem}", path=str(path)) from None
+        raise ConfigError(
+            _("YAML syntax error: {where}{problem}").format(where=where, problem=problem),
+            path=str(path),
+        ) from None
     return parse_config(data, base_dir=path.parent, path=path, check_files=check_files)
 
 
@@ -331,7 +368,10 @@ def parse_config(
     where = str(path) if path else None
     v = _Validator(where)
     if not isinstance(data, dict):
-        raise ConfigError(f"expected a mapping at the top, got {_typename(type(data))}", path=where)
+        raise ConfigError(
+            _("expected a mapping at the top, got {got}").format(got=_typename(type(data))),
+            path=where,
+        )
     top = v.typed(data, _TOP_KEYS, "")
 
     crs = top.get("crs", "auto")
@@ -340,32 +380,68 @@ def parse_config(
         from pyproj import CRS
         from pyproj.exceptions import CRSError as _PE
 
+        from .crs import is_metre_crs, web_datum
+
         try:
+            if web_datum(crs):
+                raise _PE(crs)
             parsed = CRS.from_user_input(int(crs) if crs.isdigit() else crs)
             if parsed.is_geographic:
                 v.error(
                     "crs",
-                    f"{crs} is geographic; areas need a projected CRS (auto or e.g. EPSG:4547)",
+                    _(
+                        "{crs} is geographic; areas need a projected CRS (auto or e.g. EPSG:4547)"
+                    ).format(crs=crs),
+                )
+            elif not is_metre_crs(parsed):
+                unit = parsed.axis_info[0].unit_name if parsed.axis_info else "?"
+                v.error(
+                    "crs",
+                    _(
+                        "{crs} ({name}) measures in {unit}, not metres; areas would not be m² — "
+                        "use a metre CRS (auto or e.g. EPSG:4547)"
+                    ).format(crs=crs, name=parsed.name, unit=unit),
                 )
         except _PE:
-            v.error("crs", f"cannot parse {crs!r}; use auto or e.g. EPSG:4547")
+            v.error(
+                "crs",
+                _(
+                    "cannot parse {crs!r}; use auto or e.g. EPSG:4547 (GCJ-02 / BD-09 describe a "
+                    "layer's coordinates: layers.<name>.crs)"
+                ).format(crs=crs),
+            )
         if crs.isdigit():
             crs = f"EPSG:{crs}"
 
     area_unit = top.get("area_unit", "mu")
     if area_unit not in AREA_UNITS:
-        v.error("area_unit", f"unknown unit {area_unit!r}; allowed: {', '.join(AREA_UNITS)}")
+        v.error(
+            "area_unit",
+            _("unknown unit {unit!r}; allowed: {allowed}").format(
+                unit=area_unit, allowed=", ".join(AREA_UNITS)
+            ),
+        )
     on_invalid = top.get("on_invalid", "fix")
     if on_invalid not in ON_INVALID:
-        v.error("on_invalid", f"unknown policy {on_invalid!r}; allowed: {', '.join(ON_INVALID)}")
+        v.error(
+            "on_invalid",
+            _("unknown policy {policy!r}; allowed: {allowed}").format(
+                policy=on_invalid, allowed=", ".join(ON_INVALID)
+            ),
+        )
     sliver_m2 = float(top.get("sliver_m2", 1.0))
     if sliver_m2 < 0:
-        v.error("sliver_m2", f"must be >= 0, got {sliver_m2}")
+        v.error("sliver_m2", _("must be >= 0, got {value}").format(value=sliver_m2))
     from .mapping.model import BASEMAPS
 
     basemap = top.get("basemap", "none")
     if basemap not in BASEMAPS:
-        v.error("basemap", f"unknown basemap {basemap!r}; allowed: {', '.join(BASEMAPS)}")
+        v.error(
+            "basemap",
+            _("unknown basemap {basemap!r}; allowed: {allowed}").format(
+                basemap=basemap, allowed=", ".join(BASEMAPS)
+            ),
+        )
 
     layers: dict[str, LayerSpec] = {}
     for lname, raw in (top.get("layers") or {}).items():
@@ -374,25 +450,37 @@ def parse_config(
             if isinstance(raw, str):  # shorthand: name: path
                 raw = {"path": raw}
             else:
-                v.error(key, f"expected a mapping with path and role, got {raw!r}")
+                v.error(
+                    key,
+                    _("expected a mapping with path and role, got {value!r}").format(value=raw),
+                )
                 continue
         spec = v.typed(raw, _LAYER_KEYS, key)
         if "path" not in raw:
-            v.error(f"{key}.path", "missing (the layer's file or database URI)")
+            v.error(f"{key}.path", _("missing (the layer's file or database URI)"))
             continue
         if "role" not in raw:
-            v.error(f"{key}.role", f"missing; allowed: {', '.join(ROLES)}")
+            v.error(
+                f"{key}.role", _("missing; allowed: {allowed}").format(allowed=", ".join(ROLES))
+            )
             continue
         if "path" not in spec or "role" not in spec:
             continue
         role = spec["role"]
         if role not in ROLES:
-            v.error(f"{key}.role", f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
+            v.error(
+                f"{key}.role",
+                _("unknown role {role!r}; allowed: {allowed}").format(
+                    role=role, allowed=", ".join(ROLES)
+                ),
+            )
             continue
         if spec.get("on_invalid") and spec["on_invalid"] not in ON_INVALID:
             v.error(
                 f"{key}.on_invalid",
-                f"unknown policy {spec['on_invalid']!r}; allowed: {', '.join(ON_INVALID)}",
+                _("unknown policy {policy!r}; allowed: {allowed}").format(
+                    policy=spec["on_invalid"], allowed=", ".join(ON_INVALID)
+                ),
             )
         try:
             src, sublayer = split_layer_path(spec["path"])
@@ -404,16 +492,19 @@ def parse_config(
             if _PASSWORD_RE.search(src):
                 v.error(
                     f"{key}.path",
-                    "the URI holds a password; never commit one — use PGPASSWORD, ~/.pgpass "
-                    "or a service file (postgresql:///?service=NAME)",
+                    _(
+                        "the URI holds a password; never commit one — use PGPASSWORD, ~/.pgpass "
+                        "or a service file (postgresql:///?service=NAME)"
+                    ),
                 )
                 continue
             full = src
         else:
             full = str((base_dir / os.path.expanduser(src)).resolve())
             if check_files and not Path(full).exists():
-                v.error(f"{key}.path", f"file not found: {full}")
-        declared = spec.get("crs")
+                v.error(f"{key}.path", _("file not found: {path}").format(path=full))
+        declared = _layer_crs(v, spec.get("crs"), f"{key}.crs")
+        transform = _layer_transform(v, spec.get("transform"), f"{key}.transform")
         layers[str(lname)] = LayerSpec(
             name=str(lname),
             path=full,
@@ -423,21 +514,29 @@ def parse_config(
             name_field=spec.get("name_field"),
             id_field=spec.get("id_field"),
             encoding=spec.get("encoding"),
-            crs=(f"EPSG:{declared}" if isinstance(declared, int) else declared),
+            crs=declared,
             on_invalid=spec.get("on_invalid"),
+            transform=transform,
         )
 
     control_lines: list[str] = []
     for i, item in enumerate(top.get("control_lines") or []):
         key = f"control_lines[{i}]"
         if not isinstance(item, str):
-            v.error(key, f"expected a layer name, got {item!r}")
+            v.error(key, _("expected a layer name, got {value!r}").format(value=item))
         elif item not in layers and item not in (top.get("layers") or {}):
-            v.error(key, f"no layer named {item!r}; layers: {', '.join(layers) or '(none)'}")
+            v.error(
+                key,
+                _("no layer named {name!r}; layers: {known}").format(
+                    name=item, known=", ".join(layers) or _("(none)")
+                ),
+            )
         elif item in control_lines:
-            v.error(key, f"{item!r} listed twice")
+            v.error(key, _("{name!r} listed twice").format(name=item))
         elif item in layers and layers[item].is_raster:
-            v.error(key, f"{item!r} is a raster; control lines are vector layers")
+            v.error(
+                key, _("{name!r} is a raster; control lines are vector layers").format(name=item)
+            )
         else:
             control_lines.append(item)
 
@@ -449,26 +548,26 @@ def parse_config(
             if not 1949 <= y <= 2100:
                 raise ValueError
         except (TypeError, ValueError):
-            v.error(key, f"expected a year such as 2022, got {year!r}")
+            v.error(key, _("expected a year such as 2022, got {value!r}").format(value=year))
             continue
         if not isinstance(raw, dict):
-            v.error(key, f"expected a mapping of {', '.join(TARGET_KEYS)}")
+            v.error(key, _("expected a mapping of {keys}").format(keys=", ".join(TARGET_KEYS)))
             continue
         ok = v.typed(raw, {k: (int, float) for k in TARGET_KEYS}, key)
         for k, val in ok.items():
             if val < 0:
-                v.error(f"{key}.{k}", f"must be >= 0, got {val}")
+                v.error(f"{key}.{k}", _("must be >= 0, got {value}").format(value=val))
         targets[y] = {k: float(val) for k, val in ok.items()}
 
     rulesets: dict[str, RuleSet] = {}
     for rname, raw in (top.get("rulesets") or {}).items():
         key = f"rulesets.{rname}"
         if not isinstance(raw, dict):
-            v.error(key, "expected a mapping with checks")
+            v.error(key, _("expected a mapping with checks"))
             continue
         rs = v.typed(raw, _RULESET_KEYS, key)
         if "checks" not in raw:
-            v.error(f"{key}.checks", "missing (a list of checks)")
+            v.error(f"{key}.checks", _("missing (a list of checks)"))
         checks = []
         for i, craw in enumerate(rs.get("checks") or []):
             ck = f"{key}.checks[{i}]"
@@ -477,7 +576,7 @@ def parse_config(
                 checks.append(chk)
         mem = float(rs.get("min_eligible_mu", 0.0))
         if mem < 0:
-            v.error(f"{key}.min_eligible_mu", f"must be >= 0, got {mem}")
+            v.error(f"{key}.min_eligible_mu", _("must be >= 0, got {value}").format(value=mem))
         rulesets[str(rname)] = RuleSet(
             name=str(rname),
             checks=tuple(checks),
@@ -488,7 +587,10 @@ def parse_config(
 
     registry = top.get("registry")
     if registry is not None and _PASSWORD_RE.search(registry):
-        v.error("registry", "the URI holds a password; use PGPASSWORD, ~/.pgpass or a service file")
+        v.error(
+            "registry",
+            _("the URI holds a password; use PGPASSWORD, ~/.pgpass or a service file"),
+        )
         registry = None
     if registry is not None and not is_database_uri(registry):
         registry = str((base_dir / os.path.expanduser(registry)).resolve())
@@ -498,7 +600,7 @@ def parse_config(
             (
                 "; ".join(v.errors)
                 if len(v.errors) == 1
-                else f"{len(v.errors)} problems:\n  " + "\n  ".join(v.errors)
+                else _("{n} problems:").format(n=len(v.errors)) + "\n  " + "\n  ".join(v.errors)
             ),
             path=where,
         )
@@ -527,16 +629,26 @@ def _parse_check(
     from .screening.rules import COMMON_KEYS, PARAM_KINDS, RULES
 
     if not isinstance(raw, dict):
-        v.error(key, f"expected a mapping such as {{layer: redline, rule: exclude}}, got {raw!r}")
+        v.error(
+            key,
+            _("expected a mapping such as {example}, got {value!r}").format(
+                example="{layer: redline, rule: exclude}", value=raw
+            ),
+        )
         return None
     rule = raw.get("rule")
     if rule is None:
-        v.error(f"{key}.rule", f"missing; allowed: {', '.join(RULES)}")
+        v.error(f"{key}.rule", _("missing; allowed: {allowed}").format(allowed=", ".join(RULES)))
         return None
     if rule not in RULES:
         close = _closest(str(rule), RULES)
-        hint = f" (did you mean {close!r}?)" if close else ""
-        v.error(f"{key}.rule", f"unknown rule {rule!r}{hint}; allowed: {', '.join(RULES)}")
+        hint = _(" (did you mean {close!r}?)").format(close=close) if close else ""
+        v.error(
+            f"{key}.rule",
+            _("unknown rule {rule!r}{hint}; allowed: {allowed}").format(
+                rule=rule, hint=hint, allowed=", ".join(RULES)
+            ),
+        )
         return None
     spec = RULES[rule]
     needs = spec.target
@@ -546,25 +658,42 @@ def _parse_check(
     target = ok.get(needs)
     other = "raster" if needs == "layer" else "layer"
     if other in ok:
-        v.error(f"{key}.{other}", f"rule {rule!r} takes {needs}:, not {other}:")
+        v.error(
+            f"{key}.{other}",
+            _("rule {rule!r} takes {needs}:, not {other}:").format(
+                rule=rule, needs=needs, other=other
+            ),
+        )
     if not target:
-        v.error(f"{key}.{needs}", f"missing; rule {rule!r} needs a {needs} name")
+        v.error(
+            f"{key}.{needs}",
+            _("missing; rule {rule!r} needs a {needs} name").format(rule=rule, needs=needs),
+        )
         return None
     if target not in layers:
         if target not in raw_layers:
             v.error(
                 f"{key}.{needs}",
-                f"no layer named {target!r}; layers: {', '.join(layers) or '(none)'}",
+                _("no layer named {name!r}; layers: {known}").format(
+                    name=target, known=", ".join(layers) or _("(none)")
+                ),
             )
         return None
     layer_spec = layers[target]
     if needs == "raster" and not layer_spec.is_raster:
         v.error(
             f"{key}.raster",
-            f"{target!r} has role {layer_spec.role!r}; rule {rule!r} needs a raster layer",
+            _("{name!r} has role {role!r}; rule {rule!r} needs a raster layer").format(
+                name=target, role=layer_spec.role, rule=rule
+            ),
         )
     if needs == "layer" and layer_spec.is_raster:
-        v.error(f"{key}.layer", f"{target!r} is a raster; rule {rule!r} needs a vector layer")
+        v.error(
+            f"{key}.layer",
+            _("{name!r} is a raster; rule {rule!r} needs a vector layer").format(
+                name=target, rule=rule
+            ),
+        )
     params = {k: ok[k] for k in spec.params if k in ok}
     for k, value in params.items():
         low, high = PARAM_KINDS[spec.params[k]][1:3]
@@ -572,21 +701,32 @@ def _parse_check(
             for j, code in enumerate(value):
                 if isinstance(code, bool) or not isinstance(code, (int, str)):
                     v.error(
-                        f"{key}.{k}[{j}]", f"expected a class code (number or text), got {code!r}"
+                        f"{key}.{k}[{j}]",
+                        _("expected a class code (number or text), got {value!r}").format(
+                            value=code
+                        ),
                     )
         elif spec.params[k] == "share" and not low <= value <= high:
-            v.error(f"{key}.{k}", f"is a share between 0 and 1, got {value}")
+            v.error(f"{key}.{k}", _("is a share between 0 and 1, got {value}").format(value=value))
         elif low is not None and value < low:
-            v.error(f"{key}.{k}", f"must be >= {low:g}, got {value}")
+            v.error(f"{key}.{k}", _("must be >= {low:g}, got {value}").format(low=low, value=value))
         elif high is not None and value > high:
-            v.error(f"{key}.{k}", f"must be <= {high:g}, got {value}")
+            v.error(
+                f"{key}.{k}", _("must be <= {high:g}, got {value}").format(high=high, value=value)
+            )
     for k in spec.required:
         if k not in params:
             v.error(
-                f"{key}.{k}", f"missing; rule {rule!r} needs {k} ({PARAM_KINDS[spec.params[k]][3]})"
+                f"{key}.{k}",
+                _("missing; rule {rule!r} needs {param} ({what})").format(
+                    rule=rule, param=k, what=_(PARAM_KINDS[spec.params[k]][3])
+                ),
             )
     if spec.one_of and not (set(spec.one_of) & params.keys()):
-        v.error(key, f"rule {rule!r} needs {' or '.join(spec.one_of)}")
+        v.error(
+            key,
+            _("rule {rule!r} needs {params}").format(rule=rule, params=_(" or ").join(spec.one_of)),
+        )
     return Check(
         rule=rule,
         layer=ok.get("layer"),
@@ -596,3 +736,46 @@ def _parse_check(
         params=MappingProxyType(params),
         key=key,
     )
+
+
+def _layer_crs(v: _Validator, declared: Any, key: str) -> str | None:
+    """A layer's declared ``crs:``: EPSG:nnnn for a number, GCJ-02 / BD-09 by their canonical
+    names, else checked to be a CRS pyproj understands."""
+    if declared is None:
+        return None
+    if isinstance(declared, int):
+        declared = f"EPSG:{declared}"
+    from .crs import web_datum
+
+    web = web_datum(declared)
+    if web is not None:
+        return web
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as _PE
+
+    try:
+        CRS.from_user_input(int(declared) if str(declared).isdigit() else declared)
+    except _PE:
+        v.error(
+            key,
+            _("cannot parse {crs!r}; use e.g. EPSG:4547, EPSG:4490, GCJ-02 or BD-09").format(
+                crs=declared
+            ),
+        )
+        return None
+    return f"EPSG:{declared}" if str(declared).isdigit() else str(declared)
+
+
+def _layer_transform(v: _Validator, value: Any, key: str):
+    """A layer's ``transform:`` as a :class:`ecogis.crs.DatumTransform` (None when absent)."""
+    if value is None:
+        return None
+    from .crs import parse_transform
+    from .errors import CRSError
+
+    try:
+        return parse_transform(value, key=key, source=key)
+    except CRSError as exc:
+        text = str(exc)
+        v.error(key, text[len(key) + 2 :] if text.startswith(f"{key}: ") else text)
+        return None

@@ -282,8 +282,12 @@ def test_province_variant_with_leading_columns_and_extra():
     row = gdf.iloc[1]
     assert (row["parcel_id"], row["name"], row["use"]) == ("DK02", "二号林地", "林地")
     assert row["lead"] == "1,152529"
-    assert row["extra"] == "0301,备注"
+    assert row["dlbm"] == "0301"  # the 8th column, 地类编码
+    assert row["extra"] == "备注"
     assert row["points_declared"] == 4
+    # written back as read: the leading columns, 地类编码 and the extra column
+    line = next(ln for ln in format_coord_txt(gdf).splitlines() if ",DK02," in ln)
+    assert line == "1,152529,4,2.0000,DK02,二号林地,面,,林地,0301,备注,@"
 
 
 def test_attribute_line_without_at_is_recognised():

@@ -22,6 +22,8 @@ from ecogis.errors import EcogisWarning
 from ecogis.i18n import language
 from ecogis.tables import Column, display_width, format_text, people_table
 
+from conftest import gpkg_validator
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -61,6 +63,15 @@ def test_help_in_chinese_and_english():
     zh = run("controls", "--help", lang="zh").output
     assert "检查三条控制线互不重叠" in zh and "退出码" in zh and "Exit status" not in zh
     assert "Check that the three control lines" in run("controls", "--help").output
+
+
+def test_lang_option_chooses_before_help_and_errors(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOGIS_LANG", "en")
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "controls", "--help"])
+    assert "检查三条控制线互不重叠" in zh.output
+    monkeypatch.setenv("ECOGIS_LANG", "zh")
+    en = CliRunner().invoke(cli, ["--lang", "EN", "controls", "-c", str(tmp_path / "x.yaml")])
+    assert en.exit_code == 2 and en.stderr.startswith("Error: ") and "x.yaml" in en.stderr
 
 
 def test_chinese_help_fits_80_columns():
@@ -210,18 +221,6 @@ def test_control_characters_are_replaced_with_a_warning(tmp_path):
 # ------------------------------------------------------------------------ files every client opens
 
 
-def _validator() -> list[str] | None:
-    """GDAL's validate_gpkg.py (GDAL 3.6 on Debian 12), run by the system Python."""
-    for python in ("/usr/bin/python3",):
-        if Path(python).exists():
-            ok = subprocess.run(
-                [python, "-c", "import osgeo_utils.samples.validate_gpkg"], capture_output=True
-            )
-            if ok.returncode == 0:
-                return [python, "-m", "osgeo_utils.samples.validate_gpkg"]
-    return None
-
-
 def _gdal_version() -> tuple[int, int]:
     out = subprocess.run(["ogrinfo", "--version"], capture_output=True, text=True).stdout
     major, minor = out.split()[1].rstrip(",").split(".")[:2]
@@ -232,7 +231,7 @@ def test_every_geopackage_is_version_1_3_with_chinese_titles(demo_run):
     root, _ = demo_run
     files = sorted((root / "layers").rglob("*.gpkg"))
     assert len(files) >= 15  # the demo layers, its results and the registry
-    validator = _validator()
+    validator = gpkg_validator()
     for f in files:
         con = sqlite3.connect(f)
         try:

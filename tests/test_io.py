@@ -9,7 +9,7 @@ from ecogis.errors import CRSError, EcogisWarning, GeometryError, LayerError
 from ecogis.io import read_layer, write_layer, write_layers
 from ecogis.io.encoding import detect_dbf_encoding
 
-from conftest import shared_data
+from conftest import gpkg_validator, shared_data
 
 BOWTIE = Polygon(
     [(500_000, 4_700_000), (501_000, 4_701_000), (501_000, 4_700_000), (500_000, 4_701_000)]
@@ -99,7 +99,10 @@ def test_geojson_and_filegdb(tmp_path):
 
 def test_csv_with_wkt(tmp_path):
     p = tmp_path / "sites.csv"
-    p.write_text('id,name,wkt\n1,光伏一号,"POLYGON ((0 0, 1 0, 1 1, 0 0))"\n', encoding="utf-8")
+    p.write_text(
+        'id,name,wkt\n1,光伏一号,"POLYGON ((114 42, 114.01 42, 114.01 42.01, 114 42))"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(CRSError, match="no CRS"):
         read_layer(p)
     gdf = read_layer(p, crs="EPSG:4490")
@@ -206,3 +209,59 @@ def test_shapefile_overwrite_replaces_sidecars(tmp_path):
         write_layer(chinese_layer().iloc[:1], p, overwrite=True)
     assert not p.with_suffix(".qix").exists()
     assert len(read_layer(p)) == 1
+
+
+def test_outputs_onto_database_inputs_are_compared_by_schema_and_table(monkeypatch):
+    """Same server, database, schema and table: refused; another table or schema: fine; the
+    registry's schema is refused whole (no server needed: the URIs are compared)."""
+    from ecogis.errors import LayerError
+    from ecogis.io.targets import refuse_onto_inputs
+
+    monkeypatch.delenv("PGHOST", raising=False)
+    monkeypatch.delenv("PGPORT", raising=False)
+    red = "postgresql://gis@db:5432/county?table=plan.redline"
+    with pytest.raises(LayerError, match="its own input"):
+        refuse_onto_inputs("postgresql://gis@db/county?schema=plan", [red], tables=["redline"])
+    with pytest.raises(LayerError, match="its own input"):  # the port is libpq's default
+        refuse_onto_inputs("postgres://db/county#plan.redline", [red])
+    refuse_onto_inputs("postgresql://gis@db/county?schema=plan", [red], tables=["conflicts"])
+    refuse_onto_inputs("postgresql://gis@db/county?schema=out", [red], tables=["redline"])
+    refuse_onto_inputs("postgresql://gis@other/county?schema=plan", [red], tables=["redline"])
+    with pytest.raises(LayerError, match="registry"):
+        refuse_onto_inputs(
+            "postgresql://gis@db/county?schema=restoration",
+            [],
+            tables=["conflicts"],
+            registry="postgresql://gis@db/county?schema=restoration",
+        )
+
+
+def test_writing_a_geopackage_keeps_its_other_layers(tmp_path):
+    """A layer someone keeps in the output GeoPackage survives ecogis writing there; ecogis'
+    own layers are replaced, with their column titles; the file is a valid GeoPackage."""
+    import sqlite3
+    import subprocess
+
+    import pyogrio
+
+    from ecogis.io.vector import write_layers
+
+    out = tmp_path / "shared.gpkg"
+    notes = gpd.GeoDataFrame({"备注": ["核查"]}, geometry=[box(0, 0, 1, 1)], crs=4547)
+    pyogrio.write_dataframe(notes, out, layer="my_notes", dataset_options={"VERSION": "1.3"})
+    a = gpd.GeoDataFrame({"x": [1]}, geometry=[box(0, 0, 2, 2)], crs=4547)
+    write_layers({"conflicts": a}, out, overwrite=True, titles={"conflicts": {"x": "甲"}})
+    b = gpd.GeoDataFrame({"y": [1, 2]}, geometry=[box(0, 0, 2, 2)] * 2, crs=4547)
+    write_layers({"conflicts": b}, out, overwrite=True, titles={"conflicts": {"y": "乙"}})
+    assert sorted(pyogrio.list_layers(out)[:, 0]) == ["conflicts", "my_notes"]
+    assert list(gpd.read_file(out, layer="conflicts").columns) == ["y", "geometry"]
+    assert list(gpd.read_file(out, layer="my_notes")["备注"]) == ["核查"]
+    con = sqlite3.connect(out)
+    assert con.execute("SELECT column_name, name FROM gpkg_data_columns").fetchall() == [
+        ("y", "乙")
+    ]
+    con.close()
+    validator = gpkg_validator()
+    if validator is not None:
+        check = subprocess.run([*validator, str(out)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr

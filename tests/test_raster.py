@@ -268,5 +268,5 @@ def test_bad_method_statistic_and_geographic_dem(rasters):
             zonal_stats(sites, dem, method="fast")
         with pytest.raises(RuleError, match="'mode'.*allowed: mean"):
             zonal_stats(sites, dem, stats=("mode",))
-    with rasterio.open(rasters["geo"]) as geo, pytest.raises(CRSError, match="degrees"):
-        zonal_slope(sites.to_crs("EPSG:4326"), geo, max_deg=5)
+    with rasterio.open(rasters["geo"]) as geo, pytest.raises(CRSError, match="not in metres"):
+        zonal_slope(sites.to_crs("EPSG:4326"), geo, max_deg=5)  # the sites must be in metres

@@ -1,4 +1,5 @@
-"""Two real processes updating one registry at once: no update is lost, the log is whole."""
+"""Two real processes updating one registry at once: no update is lost, the log is whole;
+and two clerks whose first updates build the registry at the same moment lose nothing."""
 
 from __future__ import annotations
 
@@ -172,3 +173,125 @@ def test_two_cli_processes_on_the_same_pit(tmp_path):
     assert pits.at["SHARED", "treated_m2"] == 5000 and pits.at["SHARED", "name"] == "东坑"
     ev = GpkgRegistry(path).events("SHARED")
     assert set(ev.loc[ev["field"] != "*created*", "by"]) == {"甲", "乙"}
+
+
+# ------------------------------------------------------------------------- first use
+
+ROUNDS = 20
+
+# Each worker, round after round: wait until both workers are at the start line of the round,
+# then `ecogis pits update` its own pit on a project whose registry does not exist yet, so
+# both first uses try to build the registry at the same moment.
+FIRST_USE_WORKER = textwrap.dedent(
+    """
+    import sys, time, traceback
+    from pathlib import Path
+    from click.testing import CliRunner
+    from ecogis.cli import cli
+
+    base, me, pit, rounds = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+    other = "w2" if me == "w1" else "w1"
+    failed = 0
+    for i in range(1, rounds + 1):
+        folder = base / f"round{i}"
+        (folder / f"ready-{me}").touch()
+        deadline = time.monotonic() + 120
+        while not (folder / f"ready-{other}").exists() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        field = "method=" + me if me == "w1" else "name=" + me
+        res = CliRunner().invoke(cli, ["pits", "update", pit, "--set", field, "--by", me,
+                                       "--date", "2022-06-01", "-c", str(folder / "cfg.yaml")])
+        if res.exit_code != 0:
+            failed += 1
+            print(f"round {i}: exit {res.exit_code}: {res.output}", flush=True)
+            if res.exception and not isinstance(res.exception, SystemExit):
+                traceback.print_exception(res.exception)
+    print("done", me, "failed", failed)
+    sys.exit(1 if failed else 0)
+    """
+)
+
+
+def _first_use_rounds(tmp_path: Path, registry: str | None = None) -> list[Path]:
+    from test_restoration import make_project
+
+    folders = []
+    for i in range(1, ROUNDS + 1):
+        folder = tmp_path / f"round{i}"
+        folder.mkdir()
+        cfg = make_project(folder)
+        if registry is not None:
+            text = cfg.read_text(encoding="utf-8")
+            cfg.write_text(
+                text.replace("registry: restoration.gpkg", f"registry: {registry.format(i=i)}"),
+                encoding="utf-8",
+            )
+        folders.append(folder)
+    return folders
+
+
+def _run_first_use_workers(tmp_path: Path) -> None:
+    script = tmp_path / "first_use.py"
+    script.write_text(FIRST_USE_WORKER, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    logs = [tmp_path / f"w{k}.log" for k in (1, 2)]
+    procs = []
+    for me, pit, log in (("w1", "P001", logs[0]), ("w2", "P002", logs[1])):
+        with open(log, "wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, str(script), str(tmp_path), me, pit, str(ROUNDS)],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    for p, log in zip(procs, logs, strict=True):
+        assert p.wait(timeout=900) == 0, log.read_text()
+
+
+def _check_both_landed(reg, what: str) -> None:
+    pits, plots, events = reg.snapshot(geometry=False)
+    assert pits.at["P001", "method"] == "w1", what
+    assert pits.at["P002", "name"] == "w2", what
+    created = events[events["field"] == "*created*"]
+    # built once: one baseline event per object, by whichever first use won
+    assert len(created) == 6 + 4 and created["object_id"].is_unique, what
+    assert created["batch"].nunique() == 1, what
+    mine = events[events["batch"] != created["batch"].iloc[0]]  # after the build
+    assert sorted(mine["by"]) == ["w1", "w2"], what
+    assert set(created["by"]) <= {"w1", "w2"}, what
+    chains_are_whole(events)
+
+
+@pytest.mark.slow
+def test_first_use_by_two_clerks_at_once_loses_nothing(tmp_path):
+    """Issue 16 / 18 item 6: two `pits update` on a config whose registry is not built yet,
+    started at the same moment, 20 rounds: both updates land in one registry every time."""
+    folders = _first_use_rounds(tmp_path)
+    _run_first_use_workers(tmp_path)
+    for folder in folders:
+        reg = GpkgRegistry(folder / "restoration.gpkg")
+        _check_both_landed(reg, folder.name)
+        # no temporary build left beside it, no second registry
+        assert list(folder.glob(".ecogis-*")) == [] and len(list(folder.glob("*.gpkg*"))) == 6
+
+
+@pytest.mark.slow
+def test_first_use_by_two_clerks_at_once_on_postgis(tmp_path, pg_uri):
+    import uuid
+
+    from test_registry_pg import drop_schemas, with_schema
+
+    from ecogis.restoration.store import PgRegistry
+
+    prefix = f"ecogis_test_{uuid.uuid4().hex[:6]}"
+    uri = with_schema(pg_uri, prefix + "_{i}")
+    try:
+        _first_use_rounds(tmp_path, registry=uri)
+        _run_first_use_workers(tmp_path)
+        for i in range(1, ROUNDS + 1):
+            _check_both_landed(PgRegistry(pg_uri, schema=f"{prefix}_{i}"), f"round {i}")
+    finally:
+        for i in range(1, ROUNDS + 1):
+            drop_schemas(pg_uri, f"{prefix}_{i}")

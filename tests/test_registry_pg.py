@@ -25,6 +25,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from shapely.geometry import box
+from test_restoration import csv_tables  # noqa: E402  (isort: tests import each other last)
 
 from ecogis.cli import cli
 from ecogis.errors import DataSourceError, RegistryError
@@ -62,12 +63,17 @@ def pg_schema(pg_uri):
     """A fresh schema name per test; it (and any backup schema) is dropped afterwards."""
     name = f"ecogis_test_{uuid.uuid4().hex[:10]}"
     yield name
+    drop_schemas(pg_uri, name)
+
+
+def drop_schemas(uri: str, name: str) -> None:
+    """Drop the schema ``name`` and its backup schemas."""
     for (s,) in sql(
-        pg_uri,
+        uri,
         "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
         (name, name + "_bak_%"),
     ):
-        sql(pg_uri, f'DROP SCHEMA "{s}" CASCADE')
+        sql(uri, f'DROP SCHEMA "{s}" CASCADE')
 
 
 def with_schema(uri: str, schema: str) -> str:
@@ -205,7 +211,12 @@ def test_refused_update_writes_nothing(store, otype, oid, values, kw, message):
 
 
 def test_forced_step_back(store):
-    store.update("pit", "P2", {"status": "in_progress"}, by="x", force=True, today=TODAY)
+    # a forced step needs its reason, kept as the events' note
+    with pytest.raises(RegistryError, match=r"--force \(status accepted -> in_progress\) needs"):
+        store.update("pit", "P2", {"status": "in_progress"}, by="x", force=True, today=TODAY)
+    store.update("pit", "P2", {"status": "in_progress"}, by="x", force=True, today=TODAY,
+                 note="验收退回")  # fmt: skip
+    assert set(store.events("P2")["note"].iloc[-3:]) == {"验收退回"}
     p2 = store.load_pits(geometry=False).loc["P2"]
     assert p2["status"] == "in_progress"
     assert p2["completed_on"] is None and p2["accepted_on"] is None
@@ -241,8 +252,8 @@ def test_import_plan_under_the_lock(store):
     assert pits.at["P1", "status"] == "in_progress" and pits.at["P3", "treated_m2"] == 700
     assert pits.at["P3", "completed_on"] == "2022-09-30"
     new = store.events()
-    new = new[new["field"] != CREATED]
-    assert new["batch"].nunique() == 1 and set(new["by"]) == {"批量"}
+    new = new[new["batch"] == new["batch"].iloc[-1]]
+    assert len(new) == 4 and set(new["by"]) == {"批量"}
     assert set(new["note"]) == {"import batch.csv"}
     # a plan that fails half-way writes nothing
     before = frames(store)
@@ -299,7 +310,7 @@ def test_import_adds_new_objects(store):
     assert plots.at["F7", "status"] == "planned" and plots.at["F7", "completed_mu"] == 0.0
     ev = store.events("P9")
     assert ev["field"].tolist() == [CREATED] and ev["effective_date"].tolist() == ["2022-08-01"]
-    assert json.loads(ev["new"].iloc[0])["verified_m2"] == 2500.0
+    assert float(json.loads(ev["new"].iloc[0])["verified_m2"]) == 2500.0
     assert store.events("F7")["effective_date"].tolist() == [TODAY.isoformat()]
     events = store.events()
     base = baseline_from_events(events, "pit")
@@ -395,8 +406,13 @@ def test_tables_are_postgis_layers_with_an_append_only_log(pg_uri, pg_schema):
     with pytest.raises(psycopg.errors.UniqueViolation):
         sql(pg_uri, f"INSERT INTO \"{pg_schema}\".pits (pit_id) VALUES ('P1')")
     ev = reg.events()
-    assert len(ev) == 4 + 2 and set(ev["field"]) == {CREATED} and set(ev["by"]) == {"初始化"}
+    created = ev[ev["field"] == CREATED]
+    assert len(created) == 4 + 2 and set(ev["by"]) == {"初始化"}
     assert json.loads(ev.iloc[0]["new"])["name"] == "东坑"
+    # P2 (completed 2021-05-01, accepted 2021-09-01 in the layer): its dated steps
+    steps = ev[ev["field"] != CREATED]
+    assert set(steps["object_id"]) == {"P2"}
+    assert steps["effective_date"].tolist() == ["2021-05-01"] * 3 + ["2021-09-01"] * 2
 
 
 def test_uri_rules(pg_uri, pg_schema):
@@ -407,7 +423,7 @@ def test_uri_rules(pg_uri, pg_schema):
     assert isinstance(reg, PgRegistry) and reg.schema == pg_schema
     assert PgRegistry.exists(pg_uri, schema=pg_schema)
     assert not PgRegistry.exists(pg_uri, schema=pg_schema + "_none")
-    with pytest.raises(DataSourceError, match="no ecogis registry here .*ecogis pits init"):
+    with pytest.raises(DataSourceError, match="no ecogis registry here .*ecogis registry init"):
         PgRegistry(pg_uri, schema=pg_schema + "_none")
     with pytest.raises(DataSourceError, match="names a database .*not a table"):
         PgRegistry(pg_uri + "&table=x.pits")
@@ -624,7 +640,8 @@ def test_cli_update_history_progress_on_postgis(pg_project, tmp_path):
     run("progress", "-c", cfg, "--year", 2022, "--csv", csv, "--overwrite")
     late = pd.read_csv(tmp_path / "p_pits.csv")
     e, la = (t[t["township"] == TOTAL].iloc[0] for t in (early, late))
-    assert e["untreated_count"] == 2 and la["untreated_count"] == 1
+    # P006 was treated on 2022-07-01 (its completed_on): untreated on 2022-05-31
+    assert e["untreated_count"] == 3 and la["untreated_count"] == 1
     assert la["treated_in_year_km2"] == pytest.approx((9000 + 6000) / 1e6)
 
 
@@ -677,16 +694,23 @@ def test_cli_progress_same_on_both_stores(pg_project, tmp_path):
     for name, where in (("pg", []), ("gpkg", ["--registry", gpkg])):
         for step in steps:
             run(*step, "-c", cfg, *where)
-        xlsx = tmp_path / f"{name}.xlsx"
+        csv = tmp_path / f"{name}.csv"
+        run("progress", "-c", cfg, *where, "--year", 2022, "--csv", csv)
+        out[name] = csv_tables(csv)
+        asof = tmp_path / f"{name}_asof.csv"
+        run("progress", "-c", cfg, *where, "--year", 2022, "--as-of", "2022-08-15", "--csv", asof)
+        out[name + "_asof"] = csv_tables(asof)
+        xlsx = tmp_path / f"{name}.xlsx"  # and for people, one sheet per table
         run("progress", "-c", cfg, *where, "--year", 2022, "--xlsx", xlsx)
-        out[name] = pd.read_excel(xlsx, sheet_name=None)
-        asof = tmp_path / f"{name}_asof.xlsx"
-        run("progress", "-c", cfg, *where, "--year", 2022, "--as-of", "2022-09-15", "--xlsx", asof)
-        out[name + "_asof"] = pd.read_excel(asof, sheet_name=None)
+        out[name + "_sheets"] = pd.read_excel(xlsx, sheet_name=None, header=None)
     for key in ("", "_asof"):
         assert set(out["pg" + key]) == set(out["gpkg" + key]) == {"pits", "plots"}
         for sheet in ("pits", "plots"):
             pd.testing.assert_frame_equal(out["pg" + key][sheet], out["gpkg" + key][sheet])
+    a, b = out["pg_sheets"], out["gpkg_sheets"]
+    assert list(a) == list(b) and len(a) == 2
+    for sheet in a:  # the same sheets, but for the day each was made in the subtitle
+        pd.testing.assert_frame_equal(a[sheet].iloc[2:], b[sheet].iloc[2:])
     assert not out["pg"]["pits"].equals(out["pg_asof"]["pits"])
 
 

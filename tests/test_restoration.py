@@ -140,6 +140,15 @@ def registry_of(cfg: Path) -> Path:
     return cfg.parent / "restoration.gpkg"
 
 
+def csv_tables(csv: Path) -> dict[str, pd.DataFrame]:
+    """The tables of ``progress --csv F`` (F_pits.csv, F_plots.csv, F_greening.csv): the
+    numbers as computed (the XLSX is the same numbers, for people)."""
+    return {
+        p.stem[len(csv.stem) + 1 :]: pd.read_csv(p, encoding="utf-8-sig")
+        for p in sorted(csv.parent.glob(f"{csv.stem}_*.csv"))
+    }
+
+
 # ------------------------------------------------------------------------- validation
 
 
@@ -203,7 +212,9 @@ def test_plan_update_changes_and_dates():
     ]
     assert {c.effective_date for c in ch} == {"2022-08-30"}
     # a forced step back clears the dates of the later stages
-    back = plan_update(state(), "pit", "P2", {"status": "in_progress"}, force=True, today=TODAY)
+    back = plan_update(
+        state(), "pit", "P2", {"status": "in_progress"}, force=True, reason="验收退回", today=TODAY
+    )
     assert {c.field: c.new for c in back} == {
         "status": "in_progress",
         "completed_on": None,
@@ -249,10 +260,17 @@ def test_registry_is_a_geopackage_with_an_append_only_log(project):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute("DELETE FROM events")
     con.close()
-    # one baseline event per object
+    # one baseline event per object, then the dated steps of the layer's completed_on /
+    # accepted_on (P003 and P006 treated, P004 treated then accepted), all by the builder
     ev = GpkgRegistry(path).events()
-    assert len(ev) == 6 + 4 and set(ev["field"]) == {"*created*"}
-    assert set(ev["by"]) == {"初始化"}
+    created = ev[ev["field"] == "*created*"]
+    assert len(created) == 6 + 4 and created["effective_date"].isna().all()
+    steps = ev[ev["field"] != "*created*"]
+    assert sorted(steps["object_id"].unique()) == ["P003", "P004", "P006"]
+    assert steps.loc[steps["object_id"] == "P004", "effective_date"].tolist() == (
+        ["2021-08-01"] * 3 + ["2021-10-01"] * 2
+    )
+    assert set(ev["by"]) == {"初始化"} and set(ev["client"]) == {"ecogis"}
 
 
 def test_apply_refuses_stale_changes(project):
@@ -273,7 +291,7 @@ def test_update_history_as_of(project):
     assert "pit P001: status untreated -> treated" in res.output
     hist = run("history", "P001", "-c", project).output
     assert "(created)" in hist and "现场核查" in hist and "2022-06-01" in hist
-    assert "untreated" in hist and "treated_m2" in hist
+    assert "untreated" in hist and "Treated area (m²)" in hist
 
     reg = GpkgRegistry(registry_of(project))
     pits, _, events = reg.snapshot(geometry=False)
@@ -291,8 +309,9 @@ def test_update_history_as_of(project):
     run("progress", "-c", project, "--year", 2022, "--csv", tmpcsv, "--overwrite")
     late = pd.read_csv(out.with_name("p_pits.csv"))
     e, la = (t[t["township"] == TOTAL].iloc[0] for t in (early, late))
-    assert e["untreated_count"] == 2 and la["untreated_count"] == 1
-    assert e["remaining_count"] == 3 and la["remaining_count"] == 2
+    # on 2022-05-31 P006 (completed_on 2022-07-01 in the layer) was not treated yet either
+    assert e["untreated_count"] == 3 and la["untreated_count"] == 1
+    assert e["remaining_count"] == 4 and la["remaining_count"] == 2
     assert la["treated_in_year_km2"] == pytest.approx((9000 + 6000) / 1e6)
 
 
@@ -368,10 +387,10 @@ def test_progress_matches_independent_totals(project, tmp_path):
         "2022-09-01", "-c", project)  # fmt: skip
     run("plots", "update", "F01", "--completed-mu", 80, "--status", "completed",
         "--survival-rate", 0.9, "--date", "2022-10-01", "-c", project)  # fmt: skip
-    xlsx = tmp_path / "progress.xlsx"
-    res = run("progress", "-c", project, "--year", 2022, "--xlsx", xlsx)
+    csv = tmp_path / "progress.csv"
+    res = run("progress", "-c", project, "--year", 2022, "--csv", csv)
     assert "清零 countdown: 2 pits" in res.output
-    tables = pd.read_excel(xlsx, sheet_name=None)
+    tables = csv_tables(csv)
     assert set(tables) == {"pits", "plots"}
     expected = independent_totals(registry_of(project), 2022)
     check_against_independent(tables, expected, {"afforestation_mu": 1000, "enclosure_mu": 400})
@@ -414,8 +433,8 @@ def test_import_dry_run_then_apply(project, tmp_path):
         pits.at["P002", "treated_m2"] == 18000 and pits.at["P002", "completed_on"] == "2022-09-30"
     )
     ev = reg.events()
-    new = ev[ev["field"] != "*created*"]
-    assert new["batch"].nunique() == 1 and set(new["by"]) == {"批量"}
+    new = ev[ev["batch"] == ev["batch"].iloc[-1]]
+    assert len(new) == 4 and set(new["by"]) == {"批量"} and set(new["client"]) == {"ecogis"}
     assert sorted(new["effective_date"].unique()) == ["2022-05-01", "2022-09-30"]
 
 
@@ -632,10 +651,10 @@ def test_list_filters(project, tmp_path):
 
 
 def test_ndvi_flags_finished_work_without_greening(project, tmp_path):
-    out = tmp_path / "g.xlsx"
+    out = tmp_path / "g.csv"
     res = run("progress", "-c", project, "--year", 2022, "--ndvi", "ndvi_2021", "ndvi_2023",
-              "--xlsx", out)  # fmt: skip
-    g = pd.read_excel(out, sheet_name="greening")
+              "--csv", out)  # fmt: skip
+    g = csv_tables(out)["greening"]
     # finished: pits P003 P004 P006, plots F03 F04; the west 1000 m did not green
     assert sorted(g["id"]) == ["F03", "F04", "P003", "P004", "P006"]
     assert sorted(g.loc[g["flagged"], "id"]) == ["P003", "P004"]
@@ -649,11 +668,13 @@ def test_demo_progress_2022_matches_independent_totals(demo, tmp_path):
     from ecogis.config import load_config
 
     reg = tmp_path / "restoration.gpkg"
-    out = tmp_path / "demo.xlsx"
+    out = tmp_path / "demo.csv"
     cfg = demo.config_path
     run("pits", "init", "-c", cfg, "--registry", reg)
-    run("progress", "-c", cfg, "--registry", reg, "--year", 2022, "--xlsx", out)
-    tables = pd.read_excel(out, sheet_name=None)
+    # as of today: the tables as they stand (a past --year alone is replayed to its end)
+    run("progress", "-c", cfg, "--registry", reg, "--year", 2022, "--as-of",
+        dt.date.today().isoformat(), "--csv", out)  # fmt: skip
+    tables = csv_tables(out)
     targets = dict(load_config(cfg).targets[2022])
     check_against_independent(tables, independent_totals(reg, 2022), targets)
     total = tables["pits"][tables["pits"]["township"] == TOTAL].iloc[0]
@@ -674,7 +695,8 @@ def test_demo_update_then_as_of(demo, tmp_path):
     run("progress", "-c", cfg, "--registry", reg, "--year", 2023, "--as-of", "2023-02-28",
         "--csv", csv)  # fmt: skip
     old = pd.read_csv(tmp_path / "p_pits.csv").iloc[-1]
-    run("progress", "-c", cfg, "--registry", reg, "--year", 2023, "--csv", csv, "--overwrite")
+    run("progress", "-c", cfg, "--registry", reg, "--year", 2023, "--as-of", "2023-03-01",
+        "--csv", csv, "--overwrite")  # fmt: skip
     new = pd.read_csv(tmp_path / "p_pits.csv").iloc[-1]
     assert new["in_progress_count"] == old["in_progress_count"] - 1
     assert new["treated_in_year_km2"] == pytest.approx(old["treated_in_year_km2"] + verified / 1e6)
@@ -682,10 +704,10 @@ def test_demo_update_then_as_of(demo, tmp_path):
 
 def test_demo_greening_finds_the_planted_pits_and_plots(demo, tmp_path):
     reg = tmp_path / "restoration.gpkg"
-    out = tmp_path / "g.xlsx"
+    out = tmp_path / "g.csv"
     run("progress", "-c", demo.config_path, "--registry", reg, "--ndvi", "ndvi_2021",
-        "ndvi_2023", "--xlsx", out)  # fmt: skip
-    g = pd.read_excel(out, sheet_name="greening")
+        "ndvi_2023", "--csv", out)  # fmt: skip
+    g = csv_tables(out)["greening"]
     planted = demo.planted["ndvi"]["not_greened"]
     assert set(g.loc[g["flagged"], "id"]) == set(planted["pits"]) | set(planted["plots"])
 

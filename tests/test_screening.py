@@ -427,7 +427,7 @@ def test_cli_writes_gpkg_csv_xlsx_and_summary(world, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "pass 1 · conditional 3 · unknown 1 · fail 5" in r.output
-    assert "S2" in r.output and "少于最低要求 300 亩" in r.output
+    assert "S2" in r.output and "below the required minimum of 300 mu" in r.output
     assert sorted(pyogrio.list_layers(out)[:, 0]) == ["eligible", "sites"]
     sites = gpd.read_file(out, layer="sites")
     assert dict(zip(sites["site_id"], sites["verdict"], strict=True)) == EXPECTED

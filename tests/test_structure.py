@@ -24,15 +24,17 @@ ALLOWED = {
     "_lazy": set(),
     "crs": {"errors", "i18n"},
     "geometry": {"errors", "units", "i18n"},
-    # config validation reads the rule registry and the basemap names (vocabulary only)
-    "config": {"errors", "i18n", "screening.rules", "mapping.model"},
+    # config validation reads the rule registry and the basemap names (vocabulary only), and
+    # parses CRSs and datum transformations with crs
+    "config": {"errors", "i18n", "crs", "screening.rules", "mapping.model"},
     "io": BASE | {"restoration.store"},  # Project.registry() opens the store (a database)
     "overlay": BASE,
     "raster": BASE,
+    "landuse": BASE | {"overlay"},
     "mapping": BASE | {"io"},
-    "controls": BASE | {"io", "overlay", "mapping"},
-    "screening": BASE | {"io", "overlay", "raster", "mapping"},
-    "restoration": BASE | {"io", "overlay", "raster", "mapping"},
+    "controls": BASE | {"io", "overlay", "mapping", "landuse"},
+    "screening": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
+    "restoration": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
     "demo": BASE | {"io", "controls", "screening", "restoration", "mapping", "overlay", "raster"},
     # documents and map sheets: built from the jobs' results, colours from the web maps
     "reports": BASE | {"io", "controls", "screening", "restoration", "mapping"},

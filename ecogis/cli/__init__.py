@@ -8,6 +8,7 @@ turns an :class:`~ecogis.errors.EcogisError` into ``Error: ...`` and an exit sta
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 import warnings
@@ -33,6 +34,7 @@ COMMANDS = {
     "plots": "plots_cmd:plots",
     "history": "history_cmd:history",
     "progress": "progress_cmd:progress",
+    "registry": "registry_cmd:registry",
     "map": "map_cmd:map_group",
     "report": "report_cmd:report",
 }
@@ -108,6 +110,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         )
 
 
+def _choose_language(ctx, param, value):
+    """``--lang``: chosen before any help or message is written (an eager option)."""
+    if value:
+        os.environ["ECOGIS_LANG"] = value.lower()
+
+
 @click.group(
     cls=EcogisGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -119,7 +127,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     sites (PV sand-control first) with a verdict and reasons per site, and writes HTML maps
     that open with no internet. Areas in m² and mu (亩); CGCS2000 coordinate systems.
 
-    The interface speaks Chinese or English: ECOGIS_LANG=zh or en, else the locale (LANG)."""
+    The interface speaks Chinese or English: --lang zh|en, else ECOGIS_LANG, else the locale."""
     ),
     epilog=N_("""\b
 Examples:
@@ -134,6 +142,14 @@ Run 'ecogis COMMAND --help' for each command's options."""),
 )
 @click.version_option(
     __version__, "--version", prog_name="ecogis", help=N_("Show the version and exit.")
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"], case_sensitive=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_choose_language,
+    help=N_("Interface language: zh (中文) or en. Default: ECOGIS_LANG, else the locale."),
 )
 @click.option("-v", "--verbose", count=True, help=N_("More output (repeat for more)."))
 @click.option("-q", "--quiet", is_flag=True, help=N_("Only errors; hide warnings and progress."))

@@ -18,6 +18,7 @@ from .options import (
     output_target,
     overwrite_option,
     progress,
+    refuse_onto_inputs,
 )
 from .summaries import controls_summary
 
@@ -116,6 +117,9 @@ def controls(
         and output.resolve() == summary_path.resolve()
     ):
         raise click.BadParameter(_("must differ from -o/--output"), param_hint="--summary")
+    from ..controls.model import LAYERS
+
+    refuse_onto_inputs(project, output, summary_path, tables=LAYERS)
 
     from ..controls import run_controls
 
@@ -133,7 +137,6 @@ def controls(
     controls_summary(project.name, report)
 
     if output is not None:
-        from ..controls.model import LAYERS
         from ..controls.tables import column_titles
         from ..io.vector import write_layers
 

@@ -9,7 +9,7 @@ import click
 
 from ..i18n import N_, _
 from .base import group
-from .options import config_option, echo, open_project, overwrite_option
+from .options import config_option, echo, open_project, overwrite_option, refuse_onto_inputs
 
 #: exit status of ``layers check --strict`` when problems were found (as controls' conflicts)
 EXIT_PROBLEMS = 3
@@ -75,6 +75,13 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
         cfg.layer(n, key="--layer")
     if only:
         names = [n for n in names if n in only]
+    targets = {}
+    if fix:
+        for n in names:
+            suffix = Path(cfg.layers[n].path).suffix.lower()
+            suffix = suffix if suffix in (".gpkg", ".shp", ".geojson") else ".gpkg"
+            targets[n] = out_dir / f"{n}{suffix}"
+        refuse_onto_inputs(project, *targets.values())
     loaded, failures = {}, {}
     for n in names:
         try:
@@ -141,9 +148,7 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
         problems += len(inv) + len(s["empty"]) + len(s["duplicates"]) + (gdf.crs is None)
         if fix and gdf.crs is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            suffix = Path(spec.path).suffix.lower()
-            suffix = suffix if suffix in (".gpkg", ".shp", ".geojson") else ".gpkg"
-            target = out_dir / f"{n}{suffix}"
+            target = targets[n]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fixed = repair_geometries(gdf, name=n, on_invalid="fix", id_field=spec.id_field)

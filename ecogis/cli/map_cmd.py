@@ -128,7 +128,7 @@ def progress_cmd(config_path, output, basemap, online, overwrite, year, **sheet)
     project = open_project(config_path)
     target = _target(output, "progress", overwrite)
     if _is_sheet(target):
-        report = run_progress(project, year=year)
+        report = run_progress(project, year=year, replay_year=True)  # as 'ecogis progress'
         return _sheet("progress", report, project, target, overwrite, sheet)
     options = _map_kwargs(project.config, basemap, online)
     report = run_progress(project, year=year)

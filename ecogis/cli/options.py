@@ -78,6 +78,16 @@ def open_project(config_path: Path, *, registry: str | None = None):
     return Project.open(config_path, registry=registry)
 
 
+def refuse_onto_inputs(project, *outputs, extra=(), tables=()) -> None:
+    """Refuse outputs that are one of the project's layers, ``extra`` inputs (a sites file) or
+    the registry, whatever ``--overwrite`` says (:func:`ecogis.io.targets.refuse_onto_inputs`)."""
+    from ..io.targets import refuse_onto_inputs as refuse
+
+    sources = [spec.source for spec in project.config.layers.values()] + list(extra)
+    for output in outputs:
+        refuse(output, sources, tables=tables, registry=project.registry_location)
+
+
 def engine_options(f):
     """--engine local|dask, --scheduler, --partitions (controls, screen)."""
     f = click.option(

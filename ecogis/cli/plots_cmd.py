@@ -4,67 +4,90 @@ from __future__ import annotations
 
 import click
 
-from ..restoration.model import PLOT_KINDS, PLOT_STATUSES
+from ..i18n import N_, _
 from ._registry import (
+    TermChoice,
     by_option,
     date_option,
     force_option,
     import_command,
+    init_command,
     list_body,
+    note_command,
     note_option,
     registry_options,
     table_outputs,
     update_body,
 )
+from .base import group
 from .options import echo, open_project, progress
 from .summaries import print_table, write_tables_out
 
 __all__ = ["plots"]
 
 
-@click.group()
-def plots():
-    """Afforestation / enclosure / grass-planting plots: record completion, list, check.
+@group(
+    help=N_(
+        """Afforestation / enclosure / grass-planting plots: record completion and visits, list, check.
 
     Plot status moves planned -> in_progress -> completed -> accepted (in_progress may be
-    skipped); going back needs --force. The registry is shared with 'ecogis pits'.
+    skipped); going back needs --force and --note. Statuses and kinds may be written in
+    Chinese (计划, 实施中, 已完成, 已验收; 人工造林 / 造林, 封沙育林（草） / 封育, 人工种草 /
+    种草). The registry is shared with 'ecogis pits'; edits made in QGIS are recorded too.
 
     \b
     Examples:
-      ecogis plots update ZXB-ZL-2022-012 --completed-mu 820 --survival-rate 0.87 --status completed \\
+      ecogis plots update ZXB-ZL-2022-002 --completed-mu 1136.7 --survival-rate 0.87 --status completed \\
           --date 2022-10-15 --by 李工 -c configs/demo.yaml
       ecogis plots import 2022造林.xlsx --dry-run -c configs/demo.yaml
-      ecogis plots list --kind afforestation --year 2022 -c configs/demo.yaml
+      ecogis plots list --kind 造林 --year 2022 -c configs/demo.yaml
       ecogis plots check -c configs/demo.yaml
-    """
+"""
+    )
+)
+def plots():
+    pass
 
 
-@plots.command("update")
+init_command(plots, "plots")
+
+
+@plots.command(
+    "update",
+    help=N_(
+        """Record a change to one plot, in one transaction.
+
+    Refused with one line and nothing written: unknown id (the closest ids are suggested),
+    unknown field, an impossible status change, negative area, a completed area above the
+    planned area (unless --force with --note giving the reason), survival rate outside 0-1, a
+    year outside 1949..next year, a date in the future, before 1949 or before the plot's
+    year; status completed needs completed_mu > 0.
+
+    \b
+    Examples:
+      ecogis plots update ZXB-ZL-2022-002 --completed-mu 900 --status in_progress --date 2022-06-01 -c configs/demo.yaml
+      ecogis plots update ZXB-ZL-2022-002 --completed-mu 1136.7 --survival-rate 0.87 --status 已完成 \\
+          --date 2022年10月15日 --by 李工 -c configs/demo.yaml
+"""
+    ),
+)
 @click.argument("plot_id")
-@click.option("--status", type=click.Choice(PLOT_STATUSES), help="New status.")
-@click.option("--completed-mu", type=float, help="Completed area, mu.")
-@click.option("--survival-rate", type=float, help="Survival rate as a share 0-1 (0.85 = 85%).")
-@click.option("--planned-mu", type=float, help="Planned area, mu.")
-@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Any other field.")
+@click.option(
+    "--status",
+    type=TermChoice("plot", "status"),
+    help=N_("New status (or 计划, 实施中, 已完成, 已验收)."),
+)
+@click.option("--completed-mu", type=float, help=N_("Completed area, mu."))
+@click.option("--survival-rate", type=float, help=N_("Survival rate as a share 0-1 (0.85 = 85%)."))
+@click.option("--planned-mu", type=float, help=N_("Planned area, mu."))
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help=N_("Any other field."))
 @date_option
 @by_option
 @note_option
 @force_option
 @registry_options
-def plotsupdate_body(plot_id, status, completed_mu, survival_rate, planned_mu, sets, date, by, note,
+def plots_update(plot_id, status, completed_mu, survival_rate, planned_mu, sets, date, by, note,
                  force, config_path, registry_path):  # fmt: skip
-    """Record a change to one plot, in one transaction.
-
-    Refused with one line and nothing written: unknown id or field, an impossible status
-    change, negative area, survival rate outside 0-1, a date in the future or before the
-    plot's year; status completed needs completed_mu > 0.
-
-    \b
-    Examples:
-      ecogis plots update ZXB-ZL-2022-012 --completed-mu 400 --status in_progress --date 2022-06-01 -c configs/demo.yaml
-      ecogis plots update ZXB-ZL-2022-012 --completed-mu 820 --survival-rate 0.87 --status completed \\
-          --date 2022-10-15 --by 李工 -c configs/demo.yaml
-    """
     options = {
         "status": status,
         "completed_mu": completed_mu,
@@ -74,25 +97,41 @@ def plotsupdate_body(plot_id, status, completed_mu, survival_rate, planned_mu, s
     update_body("plot", plot_id, sets, options, config_path, registry_path, date, by, note, force)
 
 
+note_command(plots, "plot")
 import_command(plots, "plot")
 
 
-@plots.command("list")
-@click.option("--township", multiple=True, help="Only these townships (repeatable).")
-@click.option("--status", multiple=True, type=click.Choice(PLOT_STATUSES), help="Only these.")
-@click.option("--kind", multiple=True, type=click.Choice(PLOT_KINDS), help="Only these kinds.")
-@click.option("--year", multiple=True, type=int, help="Only plots of this year.")
-@registry_options
-@table_outputs
-def plots_list(township, status, kind, year, config_path, registry_path, csv_path, xlsx_path,
-               overwrite):  # fmt: skip
-    """List plots with their current state.
+@plots.command(
+    "list",
+    help=N_(
+        """List plots with their current state.
 
     \b
     Examples:
       ecogis plots list -c configs/demo.yaml
       ecogis plots list --kind afforestation --year 2022 --xlsx plots.xlsx -c configs/demo.yaml
-    """
+      ecogis plots list --kind 封育 --status 实施中 -c configs/demo.yaml
+"""
+    ),
+)
+@click.option("--township", multiple=True, help=N_("Only these townships (repeatable)."))
+@click.option(
+    "--status",
+    multiple=True,
+    type=TermChoice("plot", "status"),
+    help=N_("Only these statuses (repeatable; Chinese labels too)."),
+)
+@click.option(
+    "--kind",
+    multiple=True,
+    type=TermChoice("plot", "kind"),
+    help=N_("Only these kinds (repeatable; 造林, 封育, 种草 too)."),
+)
+@click.option("--year", multiple=True, type=int, help=N_("Only plots of this year."))
+@registry_options
+@table_outputs
+def plots_list(township, status, kind, year, config_path, registry_path, csv_path, xlsx_path,
+               overwrite):  # fmt: skip
     list_body(
         "plot",
         config_path,
@@ -104,13 +143,10 @@ def plots_list(township, status, kind, year, config_path, registry_path, csv_pat
     )
 
 
-@plots.command("check")
-@click.option("--farmland", help="Layer of permanent basic farmland (default: 'farmland').")
-@click.option("--urban", help="Layer of the urban development boundary (default: 'urban').")
-@registry_options
-@table_outputs
-def plots_check(farmland, urban, config_path, registry_path, csv_path, xlsx_path, overwrite):
-    """List afforestation / enclosure plots overlapping 永久基本农田 or 城镇开发边界.
+@plots.command(
+    "check",
+    help=N_(
+        """List afforestation / enclosure plots overlapping 永久基本农田 or 城镇开发边界.
 
     Overlaps are exact (vector overlay) and given in m² and mu. Afforestation on permanent
     basic farmland is not allowed (verdict not_allowed); other overlaps are for review.
@@ -121,20 +157,32 @@ def plots_check(farmland, urban, config_path, registry_path, csv_path, xlsx_path
     Examples:
       ecogis plots check -c configs/demo.yaml
       ecogis plots check -c configs/demo.yaml --xlsx plot_conflicts.xlsx
-    """
+"""
+    ),
+)
+@click.option("--farmland", help=N_("Layer of permanent basic farmland (default: 'farmland')."))
+@click.option("--urban", help=N_("Layer of the urban development boundary (default: 'urban')."))
+@registry_options
+@table_outputs
+def plots_check(farmland, urban, config_path, registry_path, csv_path, xlsx_path, overwrite):
     from ..restoration import plot_overlaps
+    from ..restoration.tables import plot_overlaps_table
 
     if config_path is None:
-        raise click.UsageError("plots check needs -c CONFIG (for the control layers)")
+        raise click.UsageError(_("plots check needs -c CONFIG (for the control layers)"))
     project = open_project(config_path, registry=registry_path)
-    with progress("overlaps", 1) as update:
+    with progress(_("overlaps"), 1) as update:
         result = plot_overlaps(project, farmland=farmland, urban=urban)
         update(1)
-    print_table(result, limit=200)
+    people = plot_overlaps_table(result, project_name=project.name)
+    print_table(people, limit=200)
     bad = result[result["verdict"] == "not_allowed"]
     echo(
-        f"{result['plot_id'].nunique()} plot(s) overlap control layers; "
-        f"{len(bad)} afforestation plot(s) on permanent basic farmland (not allowed, "
-        f"{bad['overlap_mu'].sum():,.1f} mu)"
+        _(
+            "{n} plot(s) overlap control layers; {bad} afforestation plot(s) on permanent "
+            "basic farmland (not allowed, {mu:,.1f} mu)"
+        ).format(n=result["plot_id"].nunique(), bad=len(bad), mu=bad["overlap_mu"].sum())
     )
-    write_tables_out({"plot_overlaps": result}, csv_path, xlsx_path, overwrite)
+    write_tables_out(
+        {"plot_overlaps": result}, csv_path, xlsx_path, overwrite, people={"plot_overlaps": people}
+    )

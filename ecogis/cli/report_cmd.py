@@ -210,7 +210,8 @@ def progress_cmd(config_path, output, template, font, overwrite, registry_path, 
 
     _prepare(output, overwrite, template, font)
     with open_project(config_path, registry=registry_path) as project:
-        result = run_progress(project, year=year, as_of=as_of)
+        # a past year as it stood at its end, as 'ecogis progress' reports it
+        result = run_progress(project, year=year, as_of=as_of, replay_year=True)
         _write("progress", result, project, output, template, font, overwrite)
 
 

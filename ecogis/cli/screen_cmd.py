@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_, _
+from .base import command
 from .options import (
     check_output,
     config_option,
@@ -15,39 +17,98 @@ from .options import (
     output_target,
     overwrite_option,
     progress,
+    refuse_onto_inputs,
 )
 from .summaries import screening_summary
 
 
-@click.command()
+@command(
+    help=N_(
+        """Screen candidate sites against a rule set: a verdict, reasons and the eligible rest.
+
+    SITES is any readable layer: GeoPackage (file.gpkg|layer=NAME), Shapefile, GeoJSON, or a
+    boundary-point coordinate TXT (界址点坐标) as delivered for land approval. Sites are
+    reprojected to the working CRS; control layers are read whole, so features just outside
+    the study area still count where a buffer reaches into a site. Sites drawn on Amap /
+    Tencent or Baidu maps: --sites-crs GCJ-02 / BD-09 (converted with prcoords, and said so).
+    Sites in Xian 1980, Beijing 1954 or a local system need --sites-transform: a datum is
+    never changed with PROJ's approximate 'ballpark' shift.
+
+    Verdicts: pass; conditional (the excluded parts can be cut away leaving at least the rule
+    set's min_eligible_mu, or a limited overlap needs approval); fail; unknown (a raster has no
+    data under more than 10% of the site, or more than 10% of the site lies outside the study
+    area: the boundary layer, else the extent of the layers checked — column study_area_outside).
+    Reasons are one sentence per check that did not pass, with the overlap in 亩 and the legal
+    basis. A DEM in degrees (ASTER, SRTM) or Web Mercator is warped to the working CRS for
+    the slope; very large sites on fine DEMs are read on coarser pixels, with a warning.
+
+    Outputs are written only when everything succeeded; an error leaves no file behind.
+
+    \b
+    Examples:
+      ecogis screen layers/demo/sites.gpkg -c configs/demo.yaml -r pv_sand_control
+      ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control -o result.gpkg --xlsx result.xlsx
+      ecogis screen "sites.gpkg|layer=pv" -c configs/demo.yaml -r pv_sand_control --id-field DKBH --csv out.csv
+      ecogis screen amap_sites.geojson -c configs/demo.yaml -r pv_sand_control --sites-crs GCJ-02
+
+    \b
+    Exit status: 0 screened; 2 bad usage, config or input (nothing written); 1 other failures."""
+    )
+)
 @click.argument("sites", metavar="SITES")
 @config_option
 @click.option(
     "-r",
     "--ruleset",
     required=True,
-    help="Rule set from the config's rulesets:, e.g. pv_sand_control.",
+    help=N_("Rule set from the config's rulesets:, e.g. pv_sand_control."),
 )
 @click.option(
     "-o",
     "--output",
     callback=output_target,
-    help="GeoPackage with layers 'sites' (verdict columns) and 'eligible', or a PostGIS "
-    "database (postgresql://user@host/db: both tables in one transaction).",
+    help=N_(
+        "GeoPackage with layers 'sites' (verdict columns) and 'eligible', or a PostGIS "
+        "database (postgresql://user@host/db: both tables in one transaction)."
+    ),
 )
 @click.option(
-    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="CSV table."
+    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help=N_("CSV table.")
 )
 @click.option(
-    "--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), help="Excel table."
+    "--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), help=N_("Excel table.")
 )
 @click.option(
     "--id-field",
-    help="Column with the site ids (default: site_id, id, BSM or parcel_id, else the row number).",
+    help=N_(
+        "Column with the site ids (default: site_id, id, BSM or parcel_id, else the row number)."
+    ),
 )
 @click.option(
     "--sites-crs",
-    help="CRS of SITES when the file carries none (no .prj), e.g. EPSG:4526. Never guessed.",
+    "--crs",
+    "sites_crs",
+    help=N_(
+        "CRS of SITES when the file carries none (no .prj), e.g. EPSG:4526. Never guessed. "
+        "GCJ-02 or BD-09 for sites drawn on a web map (longitude/latitude, converted to WGS 84)."
+    ),
+)
+@click.option(
+    "--sites-transform",
+    metavar="PARAMS",
+    help=N_(
+        "Datum transformation of SITES into CGCS2000: 7 Helmert parameters "
+        "'dx,dy,dz,rx,ry,rz,ds' (m, arc-seconds, ppm), 3 shifts, 4 planar parameters "
+        "'ΔX,ΔY,rotation,scale' or a PROJ pipeline ('+proj=...')."
+    ),
+)
+@click.option(
+    "--exact-areas",
+    is_flag=True,
+    help=N_(
+        "Measure each site in its own 3-degree zone instead of the one working CRS (for study "
+        "areas wider than a zone, where areas at the edges come out too large)."
+    ),
 )
 @engine_options
 @overwrite_option
@@ -60,31 +121,13 @@ def screen(
     xlsx_path,
     id_field,
     sites_crs,
+    sites_transform,
+    exact_areas,
     engine,
     scheduler,
     partitions,
     overwrite,
 ):
-    """Screen candidate sites against a rule set: a verdict, reasons and the eligible rest.
-
-    SITES is any readable layer: GeoPackage (file.gpkg|layer=NAME), Shapefile, GeoJSON, or a
-    boundary-point coordinate TXT (界址点坐标) as delivered for land approval. Sites are
-    reprojected to the working CRS; control layers are read whole, so features just outside
-    the study area still count where a buffer reaches into a site.
-
-    Verdicts: pass; conditional (the excluded parts can be cut away leaving at least the rule
-    set's min_eligible_mu, or a limited overlap needs approval); fail; unknown (a raster has no
-    data under more than 10% of the site). Reasons are one sentence per check that did not
-    pass, with the overlap in 亩 and the legal basis.
-
-    Outputs are written only when everything succeeded; an error leaves no file behind.
-
-    \b
-    Examples:
-      ecogis screen layers/demo/sites.gpkg -c configs/demo.yaml -r pv_sand_control
-      ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control -o result.gpkg --xlsx result.xlsx
-      ecogis screen "sites.gpkg|layer=pv" -c configs/demo.yaml -r pv_sand_control --id-field DKBH --csv out.csv
-    """
     from ..screening import run_screening
 
     eng = make_engine(engine, scheduler, partitions)
@@ -98,13 +141,24 @@ def screen(
         flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx"}[kind]
         check_output(path, (f".{kind}",), overwrite, flag)
 
+    from ..screening.model import LAYERS as SCREEN_LAYERS
+
     with open_project(config_path) as project:
+        refuse_onto_inputs(
+            project, output, csv_path, xlsx_path, db_output, extra=[sites], tables=SCREEN_LAYERS
+        )
         rs = project.config.ruleset(ruleset)
-        sites_gdf = project.read(sites, crs=sites_crs, id_field=id_field)
+        sites_gdf = project.read(sites, crs=sites_crs, id_field=id_field, transform=sites_transform)
         total = len(sites_gdf) * (len(rs.checks) + 1)
-        with progress("screening", total) as update:
+        with progress(_("screening"), total) as update:
             result = run_screening(
-                project, rs, sites_gdf, id_field=id_field, engine=eng, progress=update
+                project,
+                rs,
+                sites_gdf,
+                id_field=id_field,
+                exact_areas=exact_areas,
+                engine=eng,
+                progress=update,
             )
 
     written = []
@@ -116,7 +170,7 @@ def screen(
         table = result.table()
         if output is not None:
             write_layers(result.frames(), tmp[output], overwrite=True)
-            written.append(f"{output} (layers sites, eligible)")
+            written.append(_("{path} (layers sites, eligible)").format(path=output))
         if csv_path is not None:
             write_tables({"sites": table}, tmp[csv_path], overwrite=True)
             written.append(str(csv_path))
@@ -128,5 +182,5 @@ def screen(
 
     if db_output is not None:
         write_layers(result.frames(), db_output, overwrite=overwrite)
-        written.append(f"{db_output} (tables sites, eligible)")
+        written.append(_("{path} (tables sites, eligible)").format(path=db_output))
     screening_summary(result, written)

@@ -7,7 +7,7 @@ plots and PV sand-control candidate sites — plus a config (``configs/demo.yaml
 points at them.
 
 The outline is real (GaryBikini/ChinaAdminDivisonSHP, MIT). It is published in GCJ-02
-and converted here to WGS84 (≈ CGCS2000 at metre level) with :func:`prcoords.gcj_wgs_bored`.
+and converted here to WGS84 (≈ CGCS2000 at metre level) with :func:`ecogis.crs.gcj02_to_wgs84` (prcoords).
 Everything else is generated in EPSG:4547 from a seeded random generator: the same seed
 gives the same attributes and geometries.
 
@@ -364,17 +364,6 @@ def default_boundary_source() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "zhengxiangbai_152529.geojson"
 
 
-def _gcj_to_wgs(coords: np.ndarray) -> np.ndarray:
-    import prcoords
-
-    out = np.empty_like(coords)
-    for i, (lon, lat) in enumerate(coords):
-        # gcj_wgs_bored: iterative, precise inverse of the GCJ-02 obfuscation
-        c = prcoords.gcj_wgs_bored((lat, lon))
-        out[i] = (c.lon, c.lat)
-    return out
-
-
 def read_banner_outline(source: str | os.PathLike | None = None) -> tuple[Polygon, Polygon]:
     """Zhengxiangbai's outline in EPSG:4547: (converted to CGCS2000, as published in GCJ-02).
 
@@ -391,6 +380,7 @@ def read_banner_outline(source: str | os.PathLike | None = None) -> tuple[Polygo
     """
     import geopandas as gpd
 
+    from ..crs import gcj02_to_wgs84
     from ..io import read_layer
 
     source = Path(source) if source is not None else default_boundary_source()
@@ -413,7 +403,7 @@ def read_banner_outline(source: str | os.PathLike | None = None) -> tuple[Polygo
                 "(wrong text encoding?)"
             )
     gcj = shapely.make_valid(rows.geometry.iloc[0])
-    wgs = shapely.transform(gcj, _gcj_to_wgs)
+    wgs = shapely.transform(gcj, gcj02_to_wgs84)
     both = gpd.GeoSeries([wgs, gcj], crs=4490).to_crs(WORK_EPSG)
     outline = _largest(shapely.make_valid(both.iloc[0]))
     return outline, _largest(shapely.make_valid(both.iloc[1]))

@@ -14,12 +14,21 @@ punctuation, GBK or UTF-8, swapped columns, wrong point counts, empty ``带号``
 tolerates what it can recognise, warns about it with :class:`~ecogis.errors.EcogisWarning`,
 and raises :class:`~ecogis.errors.DataSourceError` naming the file and line otherwise.
 
+Nothing of a delivered file is lost on the way through a GIS layer and back: besides id,
+name, map sheet and use, the reader keeps 地类编码 (the 8th column, ``dlbm``), leading and extra
+columns of province variants (``lead``, ``extra``), the unit the area was written in
+(``area_unit``: ``ha`` by the format, ``m2`` or ``mu`` when the numbers say so), and each
+ring's surveyed point names, ring numbers and extra point columns (``txt_points``, JSON); the
+writer puts them back. A file in Xian 1980 / Beijing 1954 is moved onto CGCS2000 with the
+7 (or 4) parameters of its ``转换参数=`` line, and refused without them.
+
 Only this module and :mod:`ecogis.cli` touch paths: :func:`parse_coord_txt` and
 :func:`format_coord_txt` work on strings.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -36,6 +45,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from ..errors import CRSError, DataSourceError, EcogisWarning, LayerError
+from ..i18n import _
 from ._atomic import atomic_path
 
 __all__ = [
@@ -43,8 +53,11 @@ __all__ = [
     "parse_coord_txt",
     "write_coord_txt",
     "format_coord_txt",
+    "encode_coord_txt",
     "cgcs2000_gk_epsg",
+    "parcel_zones",
     "COLUMNS",
+    "FIELD_NAMES",
 ]
 
 #: output columns of the reader, in order (plus ``geometry``)
@@ -54,14 +67,27 @@ COLUMNS = [
     "geom_type",
     "sheet",
     "use",
+    "dlbm",
     "area_ha_declared",
+    "area_unit",
     "area_ha",
     "points_declared",
     "points",
     "line",
     "lead",
     "extra",
+    "txt_points",
 ]
+
+#: attribute-line column -> layer columns the writer takes it from, in order of preference
+#: (the reader's names first, then the standard Chinese field names of delivered databases)
+FIELD_NAMES = {
+    "parcel_id": ("parcel_id", "DKBH", "site_id", "id", "ID", "BSM"),
+    "name": ("name", "DKMC"),
+    "sheet": ("sheet", "TFH"),
+    "use": ("use", "DKYT"),
+    "dlbm": ("dlbm", "DLBM"),
+}
 
 SECTION_COORDS = "地块坐标"
 SECTION_HEADER = "属性描述"
@@ -97,6 +123,9 @@ _AREA = re.compile(
 )
 _AREA_TO_HA = {None: 1.0, "公顷": 1.0, "ha": 1.0, "hm2": 1.0, "hm²": 1.0, "亩": 1 / 15}
 _AREA_TO_HA.update({"平方米": 1e-4, "m2": 1e-4, "m²": 1e-4, "㎡": 1e-4})
+# written unit -> the unit recorded in ``area_unit``
+_AREA_UNIT_NAMES = {None: "ha", "公顷": "ha", "ha": "ha", "hm2": "ha", "hm²": "ha", "亩": "mu"}
+_AREA_UNIT_NAMES.update({"平方米": "m2", "m2": "m2", "m²": "m2", "㎡": "m2"})
 
 #: how many examples a grouped warning lists before "... and N more"
 _WARN_EXAMPLES = 8
@@ -136,15 +165,9 @@ def cgcs2000_gk_epsg(zone: int, *, width: int = 3, prefix: bool = True) -> int:
     int
         For example zone 38 -> 4526 (prefix) / 4547 (no prefix); 6-degree zone 20 -> 4498 / 4509.
     """
-    if width == 3:
-        if not 25 <= zone <= 45:
-            raise CRSError(f"3-degree zone {zone} is outside China's CGCS2000 zones 25-45")
-        return 4488 + zone if prefix else 4509 + zone
-    if width == 6:
-        if not 13 <= zone <= 23:
-            raise CRSError(f"6-degree zone {zone} is outside China's CGCS2000 zones 13-23")
-        return 4478 + zone if prefix else 4489 + zone
-    raise CRSError(f"zone width {width} is not allowed; expected 3 or 6 (degrees)")
+    from ..crs import gk_epsg
+
+    return gk_epsg(zone, width=width, prefix=prefix)
 
 
 def _zone_width_of_prefix(prefix: int) -> int | None:
@@ -201,6 +224,7 @@ class _Point:
     x: float  # easting (after swap detection)
     y: float  # northing
     line: int
+    extra: str = ""  # columns after Y (province variants: distance, stake ...), as written
 
 
 @dataclass
@@ -217,16 +241,22 @@ class _Warnings:
     def __init__(self, source: str):
         self.source = source
         self.kinds: dict[str, list[str]] = {}
+        self.heads: dict[str, str] = {}
         self.messages: list[str] = []
 
-    def add(self, kind: str, message: str) -> None:
+    def add(self, kind: str, message: str, *, head: str | None = None) -> None:
+        """One case of ``kind``; ``head`` (said once, before the cases) explains them all."""
         self.kinds.setdefault(kind, []).append(message)
+        if head is not None:
+            self.heads[kind] = head
 
     def emit(self) -> list[str]:
-        for items in self.kinds.values():
+        for kind, items in self.kinds.items():
             shown = "; ".join(items[:_WARN_EXAMPLES])
             if len(items) > _WARN_EXAMPLES:
-                shown += f"; ... and {len(items) - _WARN_EXAMPLES} more"
+                shown += _("; ... and {n} more").format(n=len(items) - _WARN_EXAMPLES)
+            if kind in self.heads:
+                shown = self.heads[kind].format(cases=shown)
             msg = f"{self.source}: {shown}"
             self.messages.append(msg)
             warnings.warn(msg, EcogisWarning, stacklevel=3)
@@ -240,8 +270,10 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
             raise DataSourceError(
-                f"{path}: cannot decode as {encoding!r} ({exc}); pass encoding='gbk', "
-                "'gb18030' or 'utf-8-sig', or encoding=None to detect it"
+                _(
+                    "{path}: cannot decode as {encoding!r} ({why}); pass encoding='gbk', "
+                    "'gb18030' or 'utf-8-sig', or encoding=None to detect it"
+                ).format(path=path, encoding=encoding, why=exc)
             ) from exc
     # Notepad's "Unicode" is UTF-16 with a BOM: recognisable, so accept it
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -255,9 +287,16 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise DataSourceError(
-                f"{path}: line {line}: bytes {data[exc.start : exc.start + 4]!r} are neither "
-                f"UTF-8 ({exc_utf8.reason}) nor GBK/GB18030; expected a text file in one of "
-                "these encodings (pass encoding= to force one)"
+                _(
+                    "{path}: line {line}: bytes {bytes!r} are neither UTF-8 ({why}) nor "
+                    "GBK/GB18030; expected a text file in one of these encodings (pass "
+                    "encoding= to force one)"
+                ).format(
+                    path=path,
+                    line=line,
+                    bytes=data[exc.start : exc.start + 4],
+                    why=exc_utf8.reason,
+                )
             ) from exc
 
 
@@ -303,9 +342,11 @@ def read_coord_txt(
     try:
         data = p.read_bytes()
     except FileNotFoundError as exc:
-        raise DataSourceError(f"{p}: file not found") from exc
+        raise DataSourceError(_("{path}: file not found").format(path=p)) from exc
     except OSError as exc:
-        raise DataSourceError(f"{p}: cannot read ({exc.strerror or exc})") from exc
+        raise DataSourceError(
+            _("{path}: cannot read ({why})").format(path=p, why=exc.strerror or exc)
+        ) from exc
     text, used = _decode(data, str(p), encoding)
     gdf, _header = parse_coord_txt(text, source=str(p), crs=crs)
     gdf.attrs["coordtxt"]["encoding"] = used
@@ -332,15 +373,17 @@ def _num(token: str) -> float | None:
     return None
 
 
-def _area_ha(token: str) -> tuple[float, float] | None:
-    """(hectares, rounding half-unit in ha) from an area token such as '0.7655公顷'."""
+def _area_ha(token: str) -> tuple[float, float, str | None, float] | None:
+    """(hectares, rounding half-unit in ha, unit as written or None, number as written) from
+    an area token such as '0.7655公顷'."""
     m = _AREA.match(token.translate(_FULLWIDTH_NUM))
     if not m:
         return None
     number, unit = m.group(1), m.group(2)
-    factor = _AREA_TO_HA[unit.lower() if unit and unit.isascii() else unit]
+    unit = unit.lower() if unit and unit.isascii() else unit
+    factor = _AREA_TO_HA[unit]
     decimals = len(number.split(".")[1]) if "." in number else 0
-    return float(number) * factor, 0.5 * 10.0**-decimals * factor
+    return float(number) * factor, 0.5 * 10.0**-decimals * factor, unit, float(number)
 
 
 def _is_int(token: str) -> bool:
@@ -407,6 +450,15 @@ def parse_coord_txt(
     (as written, or once unclosed rings are closed) or the number of vertices without
     closing repeats; otherwise a warning is issued. The ``points`` column is the number
     of point lines as written.
+
+    Areas: the format's unit is the hectare. A bare number that is more than 1 % off but
+    matches the enclosed area in m² (or in 亩) was written in that unit: said once for the
+    file, and recorded so (``area_ha_declared`` converted, ``area_unit``).
+
+    Datums: ``坐标系`` naming Xian 1980 or Beijing 1954 needs ``crs`` (the coordinates are
+    then read as they are) or parameters in ``转换参数=`` (7 Helmert numbers or 4 planar ones,
+    see :class:`ecogis.crs.DatumTransform`): the parcels are then moved onto CGCS2000, in the
+    same zone, with a warning. All-zero parameters are no parameters.
     """
     w = _Warnings(source)
     text = text.lstrip("\ufeff")
@@ -436,14 +488,24 @@ def parse_coord_txt(
             if tokens and tokens[-1] == "@" and stray_attribute_line is None:
                 stray_attribute_line = i
             if current is None:
-                w.add("outside", f"line {i}: text before any [section] ignored: {raw.strip()!r}")
+                w.add(
+                    "outside",
+                    _("line {line}: text before any [section] ignored: {raw!r}").format(
+                        line=i, raw=raw.strip()
+                    ),
+                )
                 continue
             kv = raw.strip().replace("＝", "=")
             key, sep, value = kv.partition("=")
             if not sep:
                 key, sep, value = kv.replace("：", ":").partition(":")
             if not sep:
-                w.add("header", f"line {i}: [{current}] line without '=' ignored: {raw.strip()!r}")
+                w.add(
+                    "header",
+                    _("line {line}: [{section}] line without '=' ignored: {raw!r}").format(
+                        line=i, section=current, raw=raw.strip()
+                    ),
+                )
                 continue
             sections[current][key.strip()] = value.strip()
             continue
@@ -459,35 +521,48 @@ def parse_coord_txt(
             if _looks_like_attribute_line(tokens):
                 w.add(
                     "no_at",
-                    f"line {i}: parcel attribute line without the closing '@' read as a parcel start",
+                    _(
+                        "line {line}: parcel attribute line without the closing '@' read as a "
+                        "parcel start"
+                    ).format(line=i),
                 )
                 parcels.append(_Parcel(line=i, raw=raw.strip(), tokens=tokens))
                 continue
             raise DataSourceError(
-                f"{source}: line {i}: cannot read {raw.strip()!r}; expected a point line "
-                "'name,ring,X,Y' (for example 'J1,1,4681234.567,38512345.678') or a parcel "
-                "attribute line ending in ',@'"
+                _(
+                    "{source}: line {line}: cannot read {raw!r}; expected a point line "
+                    "'name,ring,X,Y' (for example 'J1,1,4681234.567,38512345.678') or a parcel "
+                    "attribute line ending in ',@'"
+                ).format(source=source, line=i, raw=raw.strip())
             )
         if not parcels:
             raise DataSourceError(
-                f"{source}: line {i}: point {raw.strip()!r} comes before any parcel attribute "
-                "line; expected a line such as '5,1.2345,DK01,name,面,,use,,@' first"
+                _(
+                    "{source}: line {line}: point {raw!r} comes before any parcel attribute "
+                    "line; expected a line such as '5,1.2345,DK01,name,面,,use,,@' first"
+                ).format(source=source, line=i, raw=raw.strip())
             )
         parcels[-1].points.append(point)
 
     if coords_line is None:
-        found = ", ".join(f"[{k}]" for k in sections) or "none"
+        found = ", ".join(f"[{k}]" for k in sections) or _("none")
         hint = ""
         if stray_attribute_line is not None:
-            hint = f"; line {stray_attribute_line} looks like a parcel attribute line"
+            hint = _("; line {line} looks like a parcel attribute line").format(
+                line=stray_attribute_line
+            )
         raise DataSourceError(
-            f"{source}: no [{SECTION_COORDS}] section (sections found: {found}){hint}; "
-            f"expected a line '[{SECTION_COORDS}]' before the parcels"
+            _(
+                "{source}: no [{section}] section (sections found: {found}){hint}; expected a "
+                "line '[{section}]' before the parcels"
+            ).format(source=source, section=SECTION_COORDS, found=found, hint=hint)
         )
     if not parcels:
         raise DataSourceError(
-            f"{source}: line {coords_line}: the [{SECTION_COORDS}] section holds no parcels; "
-            "expected attribute lines ending in '@' followed by point lines"
+            _(
+                "{source}: line {line}: the [{section}] section holds no parcels; expected "
+                "attribute lines ending in '@' followed by point lines"
+            ).format(source=source, line=coords_line, section=SECTION_COORDS)
         )
 
     header = dict(sections.get(SECTION_HEADER, {}))
@@ -502,6 +577,19 @@ def parse_coord_txt(
     gdf["points"] = gdf["points"].astype("int64")
     gdf["line"] = gdf["line"].astype("int64")
     messages = w.emit()
+    transform = zone_info.get("transform")
+    if transform is not None:
+        # the file names its datum and its parameters: the parcels move onto CGCS2000, in the
+        # same zone (the datum change is announced by the transformation itself)
+        gdf = transform.apply(gdf, name=source)
+        epsg = cgcs2000_gk_epsg(
+            zone_info["zone"],
+            width=zone_info["zone_width"],
+            prefix=zone_info["zone_prefix"] is not None,
+        )
+        gdf = gdf.to_crs(epsg)
+        gdf["area_ha"] = gdf.geometry.area / 1e4
+        zone_info["epsg"] = epsg
     gdf.attrs["coordtxt"] = {
         "source": source,
         "header": header,
@@ -520,8 +608,10 @@ def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | N
         # 'J1,1,4681234.567' is a broken point line, not something else
         if len(tokens) >= 2 and _is_int(tokens[1]) and all(_num(t) is not None for t in tokens[2:]):
             raise DataSourceError(
-                f"{source}: line {i}: point line {raw.strip()!r} has {len(tokens)} columns; "
-                "expected at least 4: name,ring,X,Y"
+                _(
+                    "{source}: line {line}: point line {raw!r} has {n} columns; expected at "
+                    "least 4: name,ring,X,Y"
+                ).format(source=source, line=i, raw=raw.strip(), n=len(tokens))
             )
         return None
     ring = _num(tokens[1])
@@ -531,8 +621,10 @@ def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | N
             return None
         if a is not None or b is not None:
             raise DataSourceError(
-                f"{source}: line {i}: ring number {tokens[1]!r} in {raw.strip()!r} is not a "
-                "whole number; expected 1 (outer ring) or 2, 3, ... (holes)"
+                _(
+                    "{source}: line {line}: ring number {ring!r} in {raw!r} is not a whole "
+                    "number; expected 1 (outer ring) or 2, 3, ... (holes)"
+                ).format(source=source, line=i, ring=tokens[1], raw=raw.strip())
             )
         return None
     if a is None or b is None:
@@ -540,13 +632,19 @@ def _parse_point(tokens: list[str], i: int, raw: str, source: str) -> _Point | N
             return None
         bad = tokens[2] if a is None else tokens[3]
         raise DataSourceError(
-            f"{source}: line {i}: coordinate {bad!r} in {raw.strip()!r} is not a number; "
-            "expected name,ring,X,Y with X (northing) and Y (easting) in metres"
+            _(
+                "{source}: line {line}: coordinate {bad!r} in {raw!r} is not a number; expected "
+                "name,ring,X,Y with X (northing) and Y (easting) in metres"
+            ).format(source=source, line=i, bad=bad, raw=raw.strip())
         )
     if not (math.isfinite(a) and math.isfinite(b)):
-        raise DataSourceError(f"{source}: line {i}: coordinate in {raw.strip()!r} is not finite")
+        raise DataSourceError(
+            _("{source}: line {line}: coordinate in {raw!r} is not finite").format(
+                source=source, line=i, raw=raw.strip()
+            )
+        )
     # stored as read (X=northing in y, Y=easting in x); _orient_axes swaps when needed
-    return _Point(name=tokens[0], ring=int(ring), x=b, y=a, line=i)
+    return _Point(name=tokens[0], ring=int(ring), x=b, y=a, line=i, extra=",".join(tokens[4:]))
 
 
 def _orient_axes(parcels: list[_Parcel], source: str, w: _Warnings) -> None:
@@ -563,18 +661,25 @@ def _orient_axes(parcels: list[_Parcel], source: str, w: _Warnings) -> None:
     if standard and swapped:
         first = swapped[0] if len(swapped) < len(standard) else standard[0]
         raise DataSourceError(
-            f"{source}: line {first.line}: the easting is in a "
-            f"different column than on line {(standard if first in swapped else swapped)[0].line}; "
-            "expected every point line in the same order name,ring,X(northing),Y(easting)"
+            _(
+                "{source}: line {line}: the easting is in a different column than on line "
+                "{other}; expected every point line in the same order "
+                "name,ring,X(northing),Y(easting)"
+            ).format(
+                source=source,
+                line=first.line,
+                other=(standard if first in swapped else swapped)[0].line,
+            )
         )
     if swapped:
         for p in swapped:
             p.x, p.y = p.y, p.x
         w.add(
             "swap",
-            f"columns 3 and 4 hold easting,northing (line {swapped[0].line}: the easting, "
-            "recognised by its size, comes first) instead of X(northing),Y(easting); "
-            "read them swapped",
+            _(
+                "columns 3 and 4 hold easting,northing (line {line}: the easting, recognised by "
+                "its size, comes first) instead of X(northing),Y(easting); read them swapped"
+            ).format(line=swapped[0].line),
         )
 
 
@@ -585,21 +690,33 @@ def _resolve_crs(
     crs,
     w: _Warnings,
 ) -> tuple[pyproj.CRS, dict]:
+    """The CRS the coordinates are written in, and what the file says about its zone.
+
+    ``info["transform"]`` is the header's ``转换参数`` (a :class:`ecogis.crs.DatumTransform`)
+    when the file is in Xian 1980 / Beijing 1954 and gives them: the parcels are then moved
+    onto CGCS2000 by the caller.
+    """
     pts = [p for parcel in parcels for p in parcel.points]
     if not pts:
         raise DataSourceError(
-            f"{source}: line {parcels[0].line}: parcel {parcels[0].raw!r} has no points; "
-            "expected point lines 'name,ring,X,Y' after it"
+            _(
+                "{source}: line {line}: parcel {raw!r} has no points; expected point lines "
+                "'name,ring,X,Y' after it"
+            ).format(source=source, line=parcels[0].line, raw=parcels[0].raw)
         )
     prefixes: dict[int, int] = {}  # zone prefix -> first line using it
     for p in pts:
         if p.x >= 1e7:
             prefixes.setdefault(int(p.x // 1e6), p.line)
     if len(prefixes) > 1:
-        listed = ", ".join(f"{z} (line {ln})" for z, ln in prefixes.items())
+        listed = ", ".join(
+            _("{zone} (line {line})").format(zone=z, line=ln) for z, ln in prefixes.items()
+        )
         raise CRSError(
-            f"{source}: eastings carry different zone prefixes: {listed}; expected one zone "
-            "per file (split the file or reproject the parcels into one zone)"
+            _(
+                "{source}: eastings carry different zone prefixes: {listed}; expected one zone "
+                "per file (split the file or reproject the parcels into one zone)"
+            ).format(source=source, listed=listed)
         )
     prefix = next(iter(prefixes), None)
 
@@ -613,6 +730,7 @@ def _resolve_crs(
         "zone_prefix": prefix,
         "zone_width": None,
         "epsg": None,
+        "transform": None,
     }
 
     if crs is not None:
@@ -620,14 +738,18 @@ def _resolve_crs(
             target = pyproj.CRS.from_user_input(crs)
         except pyproj.exceptions.CRSError as exc:
             raise CRSError(
-                f"{source}: crs={crs!r} is not a CRS pyproj understands ({exc})"
+                _("{source}: crs={crs!r} is not a CRS pyproj understands ({why})").format(
+                    source=source, crs=crs, why=exc
+                )
             ) from exc
         fe = _false_easting(target)
         if prefix is not None and fe is not None and int(fe // 1e6) != prefix:
             w.add(
                 "crs_prefix",
-                f"eastings carry zone prefix {prefix} but crs={crs!r} ({target.name}) has false "
-                f"easting {fe:.0f}; coordinates are used as written",
+                _(
+                    "eastings carry zone prefix {prefix} but crs={crs!r} ({name}) has false "
+                    "easting {fe:.0f}; coordinates are used as written"
+                ).format(prefix=prefix, crs=crs, name=target.name, fe=fe),
             )
         info["epsg"] = target.to_epsg()
         return target, info
@@ -636,14 +758,18 @@ def _resolve_crs(
         # neither a prefixed easting nor a plain one (< 1e6): the columns make no sense
         bad = next(p for p in pts if p.x >= 1e6)
         raise CRSError(
-            f"{source}: line {bad.line}: easting {bad.x:.3f} is neither zone-prefixed "
-            "(>= 10 000 000) nor a plain Gauss-Krüger easting (< 1 000 000)"
+            _(
+                "{source}: line {line}: easting {x:.3f} is neither zone-prefixed "
+                "(>= 10 000 000) nor a plain Gauss-Krüger easting (< 1 000 000)"
+            ).format(source=source, line=bad.line, x=bad.x)
         )
     if prefix is not None and len(pts) != sum(p.x >= 1e7 for p in pts):
         bad = next(p for p in pts if p.x < 1e7)
         raise CRSError(
-            f"{source}: line {bad.line}: easting {bad.x:.3f} has no zone prefix while line "
-            f"{prefixes[prefix]} has prefix {prefix}; expected the same form on every point line"
+            _(
+                "{source}: line {line}: easting {x:.3f} has no zone prefix while line {first} has "
+                "prefix {prefix}; expected the same form on every point line"
+            ).format(source=source, line=bad.line, x=bad.x, first=prefixes[prefix], prefix=prefix)
         )
 
     system = header.get("坐标系", "").strip()
@@ -651,75 +777,136 @@ def _resolve_crs(
     if not system:
         w.add(
             "datum",
-            "坐标系 is missing or empty; read as 2000国家大地坐标系 (CGCS2000) — pass crs= "
-            "if the file uses another datum",
+            _(
+                "坐标系 is missing or empty; read as 2000国家大地坐标系 (CGCS2000) — pass crs= "
+                "if the file uses another datum"
+            ),
         )
-    elif datum in ("xian80", "beijing54", "wgs84"):
-        names = {"xian80": "Xian 1980", "beijing54": "Beijing 1954", "wgs84": "WGS 84"}
-        zone_hint = (
-            f" such as the {names[datum]} Gauss-Krüger zone {info['zone']}" if info["zone"] else ""
-        )
+        datum = "cgcs2000"
+    elif datum == "wgs84":
         raise CRSError(
-            f"{source}: 坐标系={system!r} is {names[datum]}, not CGCS2000; ecogis does not "
-            f"assume a datum: pass crs= (the CRS of these coordinates{zone_hint}) to read it "
-            "and reproject explicitly"
+            _(
+                "{source}: 坐标系={system!r} is WGS 84, not CGCS2000; ecogis does not assume a "
+                "datum: pass crs= (the CRS of these coordinates) to read it"
+            ).format(source=source, system=system)
         )
     elif datum is None:
         raise CRSError(
-            f"{source}: 坐标系={system!r} is not recognised; expected 2000国家大地坐标系 "
-            "(CGCS2000), or pass crs= with the CRS of these coordinates"
+            _(
+                "{source}: 坐标系={system!r} is not recognised; expected 2000国家大地坐标系 "
+                "(CGCS2000), or pass crs= with the CRS of these coordinates"
+            ).format(source=source, system=system)
         )
 
     units = header.get("计量单位", "").strip()
     if units and units.lower() not in {"米", "m", "metre", "meter", "metres", "meters", "公尺"}:
-        raise DataSourceError(f"{source}: 计量单位={units!r}; expected 米 (coordinates in metres)")
+        raise DataSourceError(
+            _("{source}: 计量单位={units!r}; expected 米 (coordinates in metres)").format(
+                source=source, units=units
+            )
+        )
     projection = header.get("投影类型", "").strip()
     if projection and not re.search(r"高斯|gauss|gk|横轴墨卡托|tm", projection, re.I):
         w.add(
             "projection",
-            f"投影类型={projection!r} is not Gauss-Krüger (高斯克吕格); coordinates are read as "
-            "Gauss-Krüger",
+            _(
+                "投影类型={projection!r} is not Gauss-Krüger (高斯克吕格); coordinates are read as "
+                "Gauss-Krüger"
+            ).format(projection=projection),
         )
 
     if prefix is not None:
         width = _zone_width_of_prefix(prefix)
         if width is None:
             raise CRSError(
-                f"{source}: line {prefixes[prefix]}: easting prefix {prefix} is not a CGCS2000 "
-                "Gauss-Krüger zone; expected 25-45 (3-degree) or 13-23 (6-degree)"
+                _(
+                    "{source}: line {line}: easting prefix {prefix} is not a Chinese "
+                    "Gauss-Krüger zone; expected 25-45 (3-degree) or 13-23 (6-degree)"
+                ).format(source=source, line=prefixes[prefix], prefix=prefix)
             )
         if declared_width is not None and declared_width != width:
             w.add(
                 "width",
-                f"几度分带={header['几度分带']!r} but the easting prefix {prefix} is a "
-                f"{width}-degree zone; used {width}-degree zone {prefix}",
+                _(
+                    "几度分带={declared!r} but the easting prefix {prefix} is a {width}-degree "
+                    "zone; used {width}-degree zone {prefix}"
+                ).format(declared=header["几度分带"], prefix=prefix, width=width),
             )
         if declared_zone is not None and declared_zone != prefix:
             w.add(
                 "zone",
-                f"带号={header['带号']!r} disagrees with the easting zone prefix {prefix} "
-                f"(line {prefixes[prefix]}); used zone {prefix} from the coordinates "
-                f"(EPSG:{cgcs2000_gk_epsg(prefix, width=width)}), not zone {declared_zone}",
+                _(
+                    "带号={declared!r} disagrees with the easting zone prefix {prefix} (line "
+                    "{line}); used zone {prefix} from the coordinates (EPSG:{epsg}), not zone "
+                    "{zone}"
+                ).format(
+                    declared=header["带号"],
+                    prefix=prefix,
+                    line=prefixes[prefix],
+                    epsg=cgcs2000_gk_epsg(prefix, width=width),
+                    zone=declared_zone,
+                ),
             )
-        zone = prefix
-        epsg = cgcs2000_gk_epsg(zone, width=width, prefix=True)
+        zone, prefixed = prefix, True
     else:
         # plain eastings: only the header can say which zone
         if declared_zone is None:
             raise CRSError(
-                f"{source}: eastings have no zone prefix and 带号 is empty; pass crs= "
-                "(for example EPSG:4547 for CGCS2000 3-degree CM 114°E)"
+                _(
+                    "{source}: eastings have no zone prefix and 带号 is empty; pass crs= "
+                    "(for example EPSG:4547 for CGCS2000 3-degree CM 114°E)"
+                ).format(source=source)
             )
         width = declared_width or _zone_width_of_prefix(declared_zone)
-        if width not in (3, 6):
+        if width not in (3, 6) or _zone_width_of_prefix(declared_zone) not in (width, None):
             raise CRSError(
-                f"{source}: 带号={header.get('带号')!r} with 几度分带={header.get('几度分带')!r} "
-                "is no CGCS2000 zone; expected 3-degree zones 25-45 or 6-degree zones 13-23"
+                _(
+                    "{source}: 带号={zone!r} with 几度分带={width!r} is no Chinese Gauss-Krüger "
+                    "zone; expected 3-degree zones 25-45 or 6-degree zones 13-23"
+                ).format(source=source, zone=header.get("带号"), width=header.get("几度分带"))
             )
-        zone = declared_zone
-        epsg = cgcs2000_gk_epsg(zone, width=width, prefix=False)
+        zone, prefixed = declared_zone, False
+    from ..crs import gk_epsg
+
+    try:
+        epsg = gk_epsg(zone, width=width, prefix=prefixed, datum=datum)
+    except CRSError as exc:
+        raise CRSError(f"{source}: {exc}") from None
+    if datum != "cgcs2000":
+        info["transform"] = _header_transform(header, source, system, datum, epsg)
+        info["datum"] = datum
     info.update(zone=zone, zone_width=width, epsg=epsg)
     return pyproj.CRS.from_epsg(epsg), info
+
+
+_DATUM_LABELS = {"xian80": "Xian 1980", "beijing54": "Beijing 1954"}
+
+
+def _header_transform(header: dict, source: str, system: str, datum: str, epsg: int):
+    """The 转换参数 of a Xian 1980 / Beijing 1954 file, or CRSError saying what to do."""
+    from ..crs import parse_transform
+
+    raw = header.get("转换参数", "").strip()
+    numbers = [t for t in re.split(r"[,，;；\s]+", raw) if t]
+    why = None
+    if not numbers:
+        why = _("转换参数 is empty")
+    else:
+        try:
+            return parse_transform(
+                raw, key="转换参数", source=_("转换参数 of {source}").format(source=source)
+            )
+        except CRSError as exc:
+            why = str(exc)
+    raise CRSError(
+        _(
+            "{source}: 坐标系={system!r} is {datum}, not CGCS2000, and {why}; ecogis never "
+            "changes a datum without its parameters (PROJ's 'ballpark' shift is off by tens of "
+            "metres): put the 7 (or 4) parameters into 转换参数=, or pass crs= / --crs "
+            "EPSG:{epsg} (the CRS of these coordinates) to read them in {datum} as they are, "
+            "with --transform to convert them"
+        ).format(source=source, system=system, datum=_DATUM_LABELS[datum], why=why, epsg=epsg)
+    )
 
 
 def _split_rings(points: list[_Point]) -> list[list[_Point]]:
@@ -743,8 +930,10 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
     if o is None:
         w.add(
             "attr",
-            f"line {parcel.line}: attribute line {parcel.raw!r} does not start with point count "
-            "and area; columns read as id, name, ... from the third column",
+            _(
+                "line {line}: attribute line {raw!r} does not start with point count and area; "
+                "columns read as id, name, ... from the third column"
+            ).format(line=parcel.line, raw=parcel.raw),
         )
         o = 0
         declared_count, area, area_checked = None, None, False
@@ -757,11 +946,13 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
         return tokens[o + k] if o + k < len(tokens) else ""
 
     pid = col(2)
-    label = f"parcel {pid or '?'} (line {parcel.line})"
+    label = _("parcel {pid} (line {line})").format(pid=pid or "?", line=parcel.line)
     if not parcel.points:
         raise DataSourceError(
-            f"{source}: line {parcel.line}: {label} has no point lines; expected lines "
-            "'name,ring,X,Y' after its attribute line"
+            _(
+                "{source}: line {line}: {label} has no point lines; expected lines "
+                "'name,ring,X,Y' after its attribute line"
+            ).format(source=source, line=parcel.line, label=label)
         )
 
     rings = []
@@ -771,23 +962,46 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
         distinct = list(dict.fromkeys(xy))
         if len(distinct) < 3:
             raise DataSourceError(
-                f"{source}: line {ring_pts[0].line}: ring {ring_pts[0].ring} of {label} has "
-                f"{len(distinct)} distinct point(s); expected at least 3 to form an area"
+                _(
+                    "{source}: line {line}: ring {ring} of {label} has {n} distinct point(s); "
+                    "expected at least 3 to form an area"
+                ).format(
+                    source=source,
+                    line=ring_pts[0].line,
+                    ring=ring_pts[0].ring,
+                    label=label,
+                    n=len(distinct),
+                )
             )
+        closing = None
         if xy[0] != xy[-1]:
             w.add(
                 "unclosed",
-                f"ring {ring_pts[0].ring} of {label} does not repeat its first point "
-                f"{ring_pts[0].name}; closed it",
+                _(
+                    "ring {ring} of {label} does not repeat its first point {name}; closed it"
+                ).format(ring=ring_pts[0].ring, label=label, name=ring_pts[0].name),
             )
             xy.append(xy[0])
             closed_here += 1
-        rings.append((ring_pts[0].ring, xy, ring_pts[0].line))
+            vertices = ring_pts
+        else:
+            closing, vertices = ring_pts[-1], ring_pts[:-1]
+        # point names and extra columns as surveyed, so that writing the parcel back keeps them
+        meta = {
+            "ring": ring_pts[0].ring,
+            "names": [p.name for p in vertices],
+            "close": closing.name if closing is not None else None,
+            "ccw": bool(shapely.is_ccw(shapely.linearrings(xy))),
+        }
+        if any(p.extra for p in ring_pts):
+            meta["extra"] = [p.extra for p in vertices]
+            meta["close_extra"] = closing.extra if closing is not None else ""
+        rings.append((ring_pts[0].ring, xy, ring_pts[0].line, meta))
 
-    geom = _assemble(rings, label, w)
+    geom, order = _assemble(rings, label, w)
 
     n_lines = len(parcel.points)
-    n_vertices = sum(len(xy) - 1 for _, xy, _ in rings)
+    n_vertices = sum(len(r[1]) - 1 for r in rings)
     # three conventions: lines as written, lines once every ring is closed, distinct vertices
     if declared_count is not None and declared_count not in (
         n_lines,
@@ -796,25 +1010,65 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
     ):
         w.add(
             "count",
-            f"{label} declares {declared_count} points but has {n_lines} point lines "
-            f"({n_vertices} without closing repeats)",
+            _(
+                "{label} declares {declared} points but has {lines} point lines "
+                "({vertices} without closing repeats)"
+            ).format(label=label, declared=declared_count, lines=n_lines, vertices=n_vertices),
         )
 
     if not geom.is_valid:
-        w.add("invalid", f"{label} is not a valid polygon ({explain_validity(geom)}); kept as read")
+        w.add(
+            "invalid",
+            _("{label} is not a valid polygon ({why}); kept as read").format(
+                label=label, why=explain_validity(geom)
+            ),
+        )
 
     area_ha = geom.area / 1e4
     declared_ha = area[0] if area else math.nan
+    unit = _AREA_UNIT_NAMES.get(area[2], area[2]) if area else None
     if area is None and area_checked and col(1):
-        w.add("area_text", f"{label}: area {col(1)!r} is not a number; expected hectares")
+        w.add(
+            "area_text",
+            _("{label}: area {value!r} is not a number; expected hectares").format(
+                label=label, value=col(1)
+            ),
+        )
     if area is not None:
         tol = max(0.01 * area_ha, area[1])
-        if abs(declared_ha - area_ha) > tol:
+        off_by = abs(declared_ha - area_ha)
+        # a bare number is hectares by the format; some writers put m² (or mu) there
+        written_in = None
+        if off_by > tol and area[2] is None:
+            number = area[3]
+            for name, factor in (("m2", 1e-4), ("mu", 1 / 15)):
+                half = 0.5 * 10.0 ** -_decimals(tokens[o + 1]) * factor
+                if abs(number * factor - area_ha) <= max(0.01 * area_ha, half):
+                    written_in = name
+                    break
+        if written_in is not None:
+            declared_ha = area[3] * (1e-4 if written_in == "m2" else 1 / 15)
+            unit = written_in
+            head = (
+                _(
+                    "declared areas are written in m², not in hectares as the format says: "
+                    "{cases}; read and recorded as m² (area_unit m2)"
+                )
+                if written_in == "m2"
+                else _(
+                    "declared areas are written in mu, not in hectares as the format says: "
+                    "{cases}; read and recorded as mu (area_unit mu)"
+                )
+            )
+            w.add("area_" + written_in, label, head=head)
+        elif off_by > tol:
             off = (declared_ha - area_ha) / area_ha * 100 if area_ha else math.inf
             w.add(
                 "area",
-                f"{label} declares {declared_ha:.4f} ha but its points enclose {area_ha:.4f} ha "
-                f"({off:+.1f}%)",
+                _(
+                    "{label} declares {declared:.4f} ha but its points enclose {computed:.4f} ha "
+                    "({off:+.1f}%)"
+                ).format(label=label, declared=declared_ha, computed=area_ha, off=off),
             )
 
     return {
@@ -823,24 +1077,31 @@ def _build_parcel(parcel: _Parcel, source: str, w: _Warnings) -> dict:
         "geom_type": col(4),
         "sheet": col(5),
         "use": col(6),
+        "dlbm": col(7),
         "area_ha_declared": declared_ha,
+        "area_unit": unit,
         "area_ha": area_ha,
         "points_declared": declared_count,
         "points": n_lines,
         "line": parcel.line,
         "lead": ",".join(tokens[:o]),
-        "extra": ",".join(tokens[o + 7 :]),
+        "extra": ",".join(tokens[o + 8 :]),
+        "txt_points": json.dumps([rings[k][3] for k in order], ensure_ascii=False),
         "geometry": geom,
     }
 
 
-def _assemble(
-    rings: list[tuple[int, list, int]], label: str, w: _Warnings
-) -> Polygon | MultiPolygon:
-    """Polygon or MultiPolygon from rings by nesting depth (even depth = outer, odd = hole)."""
-    shells = [Polygon(xy) for _, xy, _ in rings]
+def _decimals(token: str) -> int:
+    number = token.translate(_FULLWIDTH_NUM).strip()
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def _assemble(rings: list[tuple], label: str, w: _Warnings) -> tuple[Polygon | MultiPolygon, list]:
+    """Polygon or MultiPolygon from rings by nesting depth (even depth = outer, odd = hole),
+    and the positions of the rings in the geometry's order (each part's shell, its holes)."""
+    shells = [Polygon(r[1]) for r in rings]
     n = len(rings)
-    inside: list[list[int]] = [[] for _ in range(n)]  # rings that contain ring i
+    inside: list[list[int]] = [[] for _i in range(n)]  # rings that contain ring i
     if n > 1:
         for i in range(n):
             for j in range(n):
@@ -859,10 +1120,13 @@ def _assemble(
             if rings[i][0] == 1:
                 w.add(
                     "ring_nesting",
-                    f"ring 1 at line {rings[i][2]} of {label} lies inside another ring; read as a hole",
+                    _(
+                        "ring 1 at line {line} of {label} lies inside another ring; read as a hole"
+                    ).format(line=rings[i][2], label=label),
                 )
     parts = [Polygon(rings[i][1], [rings[h][1] for h in holes[i]]) for i in outers]
-    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+    order = [k for i in outers for k in (i, *holes[i])]
+    return (parts[0] if len(parts) == 1 else MultiPolygon(parts)), order
 
 
 # --------------------------------------------------------------------------- writing
@@ -877,11 +1141,35 @@ def _clean_field(value, what: str, w: list[str]) -> str:
     s = str(value)
     cleaned = re.sub(r"[\r\n]+", " ", s).replace(",", "、").replace("，", "、")
     if cleaned != s:
-        w.append(f"{what} {s!r} holds a comma or line break; written as {cleaned!r}")
+        w.append(
+            _("{what} {value!r} holds a comma or line break; written as {cleaned!r}").format(
+                what=what, value=s, cleaned=cleaned
+            )
+        )
     if cleaned.strip() == "@":
-        w.append(f"{what} '@' would end the attribute line early; written as '＠'")
+        w.append(
+            _("{what} '@' would end the attribute line early; written as '＠'").format(what=what)
+        )
         cleaned = "＠"
     return cleaned.strip()
+
+
+def _clean_columns(value, what: str, w: list[str]) -> str:
+    """Extra columns read from a TXT (``lead``, ``extra``: comma-separated as written), kept
+    as columns; only line breaks and a lone ``@`` are removed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    s = str(value)
+    cleaned = re.sub(r"[\r\n]+", " ", s).replace("，", ",")
+    parts = ["＠" if t.strip() == "@" else t.strip() for t in cleaned.split(",")]
+    cleaned = ",".join(parts).strip(",")
+    if cleaned != s.strip(","):
+        w.append(
+            _("{what} {value!r} holds a line break or '@'; written as {cleaned!r}").format(
+                what=what, value=s, cleaned=cleaned
+            )
+        )
+    return cleaned
 
 
 def _header_conflicts(key: str, given: str, written: str) -> bool:
@@ -896,11 +1184,108 @@ def _header_conflicts(key: str, given: str, written: str) -> bool:
     return False  # 投影类型 / 计量单位 spellings vary; the written value is always right
 
 
-def _zone_of(gdf: gpd.GeoDataFrame) -> int:
-    """3-degree zone of the data's centre longitude."""
-    minx, miny, maxx, maxy = gdf.to_crs(4490).total_bounds
-    lon = (minx + maxx) / 2
-    return int(math.floor(lon / 3 + 0.5))
+def _zone_of_lon(lon: float, width: int) -> int:
+    if width == 6:
+        return int(math.floor(lon / 6.0)) + 1
+    return int(math.floor(lon / 3.0 + 0.5))
+
+
+def parcel_zones(gdf: gpd.GeoDataFrame, *, width: int = 3, hint: str | None = None) -> pd.Series:
+    """The Gauss-Krüger zone of each parcel's centre (3- or 6-degree), same index as ``gdf``.
+
+    A boundary-point TXT holds one zone: parcels in several zones are written one file per
+    zone (``ecogis convert`` does so). ``hint`` says how to give the datum transformation
+    a layer in another datum than CGCS2000 needs (see :func:`ecogis.crs.check_datum`).
+    """
+    import shapely
+
+    from ..crs import CGCS2000, reproject
+
+    if width not in (3, 6):
+        raise CRSError(
+            _("zone width {width} is not allowed; expected 3 or 6 (degrees)").format(width=width)
+        )
+    geoms = gdf.geometry
+    present = ~(geoms.isna() | geoms.is_empty)
+    out = pd.Series(pd.NA, index=gdf.index, dtype="Int64")
+    if not present.any():
+        return out
+    ll = reproject(gdf[present], CGCS2000, name=gdf.attrs.get("label"), hint=hint)
+    # the centre of the parcel's box: a parcel straddling a zone edge goes where most of it is
+    b = shapely.bounds(np.asarray(ll.geometry.values, dtype=object))
+    lon = (b[:, 0] + b[:, 2]) / 2
+    out[present.to_numpy()] = [_zone_of_lon(v, width) for v in lon]
+    return out
+
+
+def _column(cols, names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` among ``cols`` (exact, then ignoring case)."""
+    for n in names:
+        if n in cols:
+            return n
+    lower = {str(c).lower(): c for c in cols}
+    for n in names:
+        if n.lower() in lower:
+            return lower[n.lower()]
+    return None
+
+
+def _ring_meta(value, pid: str, rings: list, warn: list[str]) -> list | None:
+    """The point names of a parcel read from a TXT (``txt_points``), when they still fit
+    its rings (same number of rings and of points per ring)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if not str(value).strip():
+        return None
+    try:
+        meta = json.loads(str(value))
+        ok = isinstance(meta, list) and all(
+            isinstance(m, dict) and isinstance(m.get("names"), list) for m in meta
+        )
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        warn.append(
+            _(
+                "parcel {pid}: its point names (txt_points) cannot be read (cut off by a "
+                "shapefile's 254-byte text limit?); its points are named J1, J2, ..."
+            ).format(pid=pid)
+        )
+        return None
+    if len(meta) == len(rings):
+        if all(len(m["names"]) == len(r.coords) - 1 for m, r in zip(meta, rings, strict=True)):
+            return meta
+    warn.append(
+        _(
+            "parcel {pid}: the point names read from a TXT (txt_points) do not fit its "
+            "geometry any more (rings or points changed); its points are named J1, J2, ..."
+        ).format(pid=pid)
+    )
+    return None
+
+
+def _named_ring_lines(ring, meta: dict, ring_no: int) -> list[str]:
+    """Point lines of a ring with the surveyed names (and extra columns) it was read with."""
+    import shapely
+
+    xy = list(ring.coords)[:-1]
+    names = list(meta["names"])
+    extras = list(meta.get("extra") or [""] * len(names))
+    close_name = meta.get("close") or names[0]
+    close_extra = meta.get("close_extra", "") if meta.get("close") else extras[0]
+    if bool(shapely.is_ccw(shapely.linearrings(list(ring.coords)))) != bool(meta.get("ccw")):
+        # a writer reversed the ring (shapefiles want clockwise shells): the first point stays
+        names = [names[0], *names[:0:-1]]
+        extras = [extras[0], *extras[:0:-1]]
+    number = meta.get("ring", ring_no)
+    out = []
+    for name, extra, (e, n) in zip(names, extras, xy, strict=True):
+        out.append(f"{name},{number},{n:.3f},{e:.3f}" + (f",{extra}" if extra else ""))
+    e, n = xy[0]
+    out.append(
+        f"{close_name},{number},{n:.3f},{e:.3f}" + (f",{close_extra}" if close_extra else "")
+    )
+    return out
 
 
 def _ring_lines(coords, first_k: int, ring_no: int) -> list[str]:
@@ -918,22 +1303,34 @@ def format_coord_txt(
     gdf: gpd.GeoDataFrame,
     *,
     zone: int | None = None,
+    width: int = 3,
     header: dict | None = None,
+    id_field: str | None = None,
 ) -> str:
     """Format polygons as boundary-point coordinate TXT text.
 
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        Polygons or MultiPolygons in any CRS. Columns ``parcel_id`` (else ``id``, else the
-        1-based row number), ``name``, ``sheet`` and ``use`` fill the attribute lines.
+        Polygons or MultiPolygons in any CGCS2000 (or WGS 84) CRS; another datum needs its
+        parameters first (:func:`ecogis.crs.reproject`). The attribute line takes the parcel
+        id from ``id_field``, else ``parcel_id`` / ``DKBH`` / ``site_id`` / ``id`` / ``BSM``,
+        else the 1-based row number; name, map sheet, use and land class from ``name`` /
+        ``DKMC``, ``sheet`` / ``TFH``, ``use`` / ``DKYT``, ``dlbm`` / ``DLBM``
+        (:data:`FIELD_NAMES`); ``lead`` and ``extra`` (columns of province variants, as read)
+        are written back around them.
     zone : int, optional
-        CGCS2000 3-degree zone (25-45) to write in. Default: the zone of the data's centre
-        longitude, ``round(lon / 3)``.
+        Gauss-Krüger zone to write in (3-degree 25-45, 6-degree 13-23). Default: the zone of
+        the parcels' centres; parcels in several zones are refused (one file per zone: see
+        :func:`parcel_zones`).
+    width : {3, 6}
+        Zone width in degrees (几度分带).
     header : dict, optional
         Extra or replacement ``[属性描述]`` entries (for example 数据产生单位, 数据产生日期).
         The CRS entries (坐标系, 几度分带, 投影类型, 计量单位, 带号) always describe what is
         written; a different value given for them is replaced, with a warning.
+    id_field : str, optional
+        The column with the parcel ids.
 
     Returns
     -------
@@ -942,13 +1339,22 @@ def format_coord_txt(
 
     Notes
     -----
-    Each ring gets its own ring number within a parcel (1 for the first outer ring, then its
-    holes, then the next part's outer ring ...); exterior rings run clockwise and holes
-    anticlockwise, as surveyors number boundary points. Points are named J1..Jn per parcel;
-    each ring closes by repeating its first point and name. Coordinates have 3 decimals (mm).
+    Point names: parcels read from a TXT keep their surveyed point names, ring numbers and
+    extra point columns (column ``txt_points``) as long as their rings still have the same
+    points. Otherwise each ring gets its own number within a parcel (1 for the first outer
+    ring, then its holes, then the next part's outer ring ...), exterior rings run clockwise
+    and holes anticlockwise, as surveyors number boundary points, and points are named J1..Jn
+    per parcel. Each ring closes by repeating its first point and name. Coordinates have 3
+    decimals (mm); the area column is in hectares.
     """
+    from ..crs import reproject
+
     if gdf.crs is None:
-        raise CRSError("cannot write a coordinate TXT: the layer has no CRS; set one first")
+        raise CRSError(_("cannot write a coordinate TXT: the layer has no CRS; set one first"))
+    if width not in (3, 6):
+        raise CRSError(
+            _("zone width {width} is not allowed; expected 3 or 6 (degrees)").format(width=width)
+        )
     geoms = gdf.geometry
     warn_msgs: list[str] = []
     bad = [
@@ -959,29 +1365,54 @@ def format_coord_txt(
     if bad:
         kinds = sorted({geoms.iloc[i].geom_type for i in bad})
         raise LayerError(
-            f"cannot write a coordinate TXT: rows {', '.join(str(i + 1) for i in bad[:10])} hold "
-            f"{'/'.join(kinds)}; expected Polygon or MultiPolygon"
+            _(
+                "cannot write a coordinate TXT: rows {rows} hold {kinds}; expected Polygon or "
+                "MultiPolygon"
+            ).format(rows=", ".join(str(i + 1) for i in bad[:10]), kinds="/".join(kinds))
         )
     empty = [i for i, g in enumerate(geoms) if g is None or g.is_empty]
     if empty:
         warn_msgs.append(
-            f"rows {', '.join(str(i + 1) for i in empty[:10])}{' ...' if len(empty) > 10 else ''} "
-            "have empty geometries and are not written"
+            _("rows {rows} have empty geometries and are not written").format(
+                rows=", ".join(str(i + 1) for i in empty[:10]) + (" ..." if len(empty) > 10 else "")
+            )
         )
     positions = [i for i in range(len(gdf)) if i not in set(empty)]  # 0-based rows written
     keep = gdf.iloc[positions]
     if keep.empty:
-        raise LayerError("cannot write a coordinate TXT: the layer has no polygons")
+        raise LayerError(_("cannot write a coordinate TXT: the layer has no polygons"))
+    if id_field is not None and id_field not in keep.columns:
+        cols = ", ".join(str(c) for c in keep.columns if c != keep.geometry.name)
+        raise LayerError(
+            _("--id-field {field!r} is not a column; columns: {cols}").format(
+                field=id_field, cols=cols or _("(none)")
+            )
+        )
 
     if zone is None:
-        zone = _zone_of(keep)
-    epsg = cgcs2000_gk_epsg(int(zone), width=3, prefix=True)
-    keep = keep.to_crs(epsg)
+        zones = parcel_zones(keep, width=width)
+        found = sorted(int(z) for z in zones.dropna().unique())
+        if len(found) > 1:
+            raise LayerError(
+                _(
+                    "cannot write one coordinate TXT: the parcels lie in {width}-degree zones "
+                    "{zones}, and a file holds one zone; write one file per zone (ecogis convert "
+                    "does) or give the zone to write all of them in"
+                ).format(width=width, zones=", ".join(map(str, found)))
+            )
+        zone = found[0]
+    epsg = cgcs2000_gk_epsg(int(zone), width=width, prefix=True)
+    keep = reproject(
+        keep,
+        epsg,
+        name=gdf.attrs.get("label") or _("the layer"),
+        hint=_("give them with --transform (or transform: in the config) before writing a TXT"),
+    )
 
     hdr = dict(_WRITER_HEADER)
     fixed = {
         "坐标系": hdr["坐标系"],
-        "几度分带": "3",
+        "几度分带": str(width),
         "投影类型": hdr["投影类型"],
         "计量单位": "米",
         "带号": str(zone),
@@ -992,12 +1423,16 @@ def format_coord_txt(
         v = "" if v is None else str(v)
         if "\n" in v or "\r" in v or "\n" in k or "=" in k:
             raise LayerError(
-                f"header key {k!r}: keys may not hold '=' or line breaks, values no line breaks"
+                _(
+                    "header key {key!r}: keys may not hold '=' or line breaks, values no line breaks"
+                ).format(key=k)
             )
         if k in fixed:
             if _header_conflicts(k, v, fixed[k]):
                 warn_msgs.append(
-                    f"header {k}={v!r} replaced by {fixed[k]!r} (the data are written in EPSG:{epsg})"
+                    _(
+                        "header {key}={given!r} replaced by {written!r} (the data are written in EPSG:{epsg})"
+                    ).format(key=k, given=v, written=fixed[k], epsg=epsg)
                 )
         elif k in hdr:
             hdr[k] = v
@@ -1010,35 +1445,77 @@ def format_coord_txt(
     out.append(f"[{SECTION_COORDS}]")
 
     cols = keep.columns
-    id_col = "parcel_id" if "parcel_id" in cols else ("id" if "id" in cols else None)
-    oriented = shapely.orient_polygons(np.asarray(keep.geometry.values), exterior_cw=True)
+    source_cols = {k: _column(cols, names) for k, names in FIELD_NAMES.items()}
+    if id_field is not None:
+        source_cols["parcel_id"] = id_field
+    raw_geoms = np.asarray(keep.geometry.values, dtype=object)
+    oriented = shapely.orient_polygons(raw_geoms, exterior_cw=True)
     for k_row, (pos, geom) in enumerate(zip(positions, oriented, strict=True)):
         row = keep.iloc[k_row]
         n_row = pos + 1
-        pid = _clean_field(row[id_col], f"row {n_row} parcel_id", warn_msgs) if id_col else ""
+        id_col = source_cols["parcel_id"]
+        pid = (
+            _clean_field(row[id_col], _("row {n} parcel id").format(n=n_row), warn_msgs)
+            if id_col
+            else ""
+        )
         if not pid:
             pid = str(n_row)
         attrs = {
-            c: _clean_field(row[c], f"parcel {pid} {c}", warn_msgs) if c in cols else ""
-            for c in ("name", "sheet", "use")
+            c: _clean_field(
+                row[src], _("parcel {pid} {column}").format(pid=pid, column=src), warn_msgs
+            )
+            if src
+            else ""
+            for c, src in source_cols.items()
+            if c != "parcel_id"
         }
-        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        lines: list[str] = []
-        ring_no, next_k = 0, 1
-        for part in parts:
-            for ring in [part.exterior, *part.interiors]:
-                ring_no += 1
-                ring_lines = _ring_lines(ring.coords, next_k, ring_no)
-                next_k += len(ring_lines) - 1  # J numbers run on across the parcel's rings
-                lines += ring_lines
-        area_ha = geom.area / 1e4
-        out.append(
-            f"{len(lines)},{area_ha:.4f},{pid},{attrs['name']},面,{attrs['sheet']},{attrs['use']},,@"
+        lead = (
+            _clean_columns(row["lead"], _("parcel {pid} lead").format(pid=pid), warn_msgs)
+            if "lead" in cols
+            else ""
         )
+        extra = (
+            _clean_columns(row["extra"], _("parcel {pid} extra").format(pid=pid), warn_msgs)
+            if "extra" in cols
+            else ""
+        )
+        # the geometry as stored, when its surveyed names fit it; else clockwise, J1..Jn
+        as_read = raw_geoms[k_row]
+        read_rings = [r for part in _parts(as_read) for r in (part.exterior, *part.interiors)]
+        meta = (
+            _ring_meta(row["txt_points"], pid, read_rings, warn_msgs)
+            if "txt_points" in cols
+            else None
+        )
+        lines: list[str] = []
+        if meta is not None:
+            for ring_no, (ring, m) in enumerate(zip(read_rings, meta, strict=True), start=1):
+                lines += _named_ring_lines(ring, m, ring_no)
+        else:
+            ring_no, next_k = 0, 1
+            for part in _parts(geom):
+                for ring in [part.exterior, *part.interiors]:
+                    ring_no += 1
+                    ring_lines = _ring_lines(ring.coords, next_k, ring_no)
+                    next_k += len(ring_lines) - 1  # J numbers run on across the parcel's rings
+                    lines += ring_lines
+        area_ha = geom.area / 1e4
+        line = (
+            f"{len(lines)},{area_ha:.4f},{pid},{attrs['name']},面,{attrs['sheet']},"
+            f"{attrs['use']},{attrs['dlbm']},"
+        )
+        if extra:
+            line += f"{extra},"
+        out.append((f"{lead}," if lead else "") + line + "@")
         out += lines
     for msg in warn_msgs:
         warnings.warn(msg, EcogisWarning, stacklevel=2)
     return "\n".join(out) + "\n"
+
+
+def _parts(geom) -> list:
+    return list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
 
 
 def write_coord_txt(
@@ -1046,7 +1523,9 @@ def write_coord_txt(
     path: str | os.PathLike,
     *,
     zone: int | None = None,
+    width: int = 3,
     header: dict | None = None,
+    id_field: str | None = None,
     overwrite: bool = True,
     encoding: str = "gbk",
 ) -> Path:
@@ -1058,7 +1537,7 @@ def write_coord_txt(
         See :func:`format_coord_txt`.
     path : str or os.PathLike
         Output file.
-    zone, header
+    zone, width, header, id_field
         See :func:`format_coord_txt`.
     overwrite : bool
         Replace an existing file (default True).
@@ -1070,18 +1549,39 @@ def write_coord_txt(
     pathlib.Path
         The path written.
     """
-    text = format_coord_txt(gdf, zone=zone, header=header)
+    data = encode_coord_txt(
+        gdf, path, zone=zone, width=width, header=header, id_field=id_field, encoding=encoding
+    )
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def encode_coord_txt(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    zone: int | None = None,
+    width: int = 3,
+    header: dict | None = None,
+    id_field: str | None = None,
+    encoding: str = "gbk",
+) -> bytes:
+    """The bytes :func:`write_coord_txt` writes (CRLF, ``encoding``); ``path`` names the file
+    in messages. For writers that place several files at once (one per zone)."""
+    text = format_coord_txt(gdf, zone=zone, width=width, header=header, id_field=id_field)
     try:
-        data = text.replace("\n", "\r\n").encode(encoding)
+        return text.replace("\n", "\r\n").encode(encoding)
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start : exc.end]
         line = exc.object[: exc.start].count("\n") + 1
         raise LayerError(
-            f"{path}: line {line}: {bad!r} cannot be encoded as {encoding}; pass "
-            "encoding='gb18030' or 'utf-8-sig'"
+            _(
+                "{path}: line {line}: {text!r} cannot be encoded as {encoding}; pass "
+                "encoding='gb18030' or 'utf-8-sig'"
+            ).format(path=path, line=line, text=bad, encoding=encoding)
         ) from exc
     except LookupError as exc:
-        raise LayerError(f"{path}: unknown encoding {encoding!r}") from exc
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
+        raise LayerError(
+            _("{path}: unknown encoding {encoding!r}").format(path=path, encoding=encoding)
+        ) from exc

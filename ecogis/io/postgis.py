@@ -239,6 +239,8 @@ def list_postgis_layers(uri: str) -> list[str]:
 def _crs_for_srid(conn, srid: int, label: str):
     from pyproj import CRS
 
+    from ..i18n import _
+
     if srid <= 0:
         return None
     row = conn.execute(
@@ -251,7 +253,11 @@ def _crs_for_srid(conn, srid: int, label: str):
             pass
     if row and row[2]:
         return CRS.from_wkt(row[2])
-    raise LayerError(f"{label}: SRID {srid} is not in the database's spatial_ref_sys")
+    raise LayerError(
+        _("{label}: SRID {srid} is not in the database's spatial_ref_sys").format(
+            label=label, srid=srid
+        )
+    )
 
 
 def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -281,13 +287,17 @@ def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFram
     import geopandas as gpd
     from psycopg import sql
 
+    from ..i18n import _
+
     src = parse_postgis_uri(uri, layer=layer)
     if not src.table:
         raise LayerError(
-            f"{src.label}: no table named; add ?table=schema.table to the URI "
-            "(or #schema.table, |layer=schema.table)"
+            _(
+                "{uri}: no table named; add ?table=schema.table to the URI "
+                "(or #schema.table, |layer=schema.table)"
+            ).format(uri=src.label)
         )
-    where = f"{src.label} table {src.qualified}"
+    where = _("{uri} table {table}").format(uri=src.label, table=src.qualified)
     with connect(src) as conn:
         schema = src.schema or _search_path_schema(conn, src.table)
         geoms = _geometry_columns(conn, schema, src.table)
@@ -298,7 +308,9 @@ def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFram
                 (schema, src.table),
             ).fetchone()
             if known:
-                raise LayerError(f"{where}: has no geometry column (a plain table?)")
+                raise LayerError(
+                    _("{where}: has no geometry column (a plain table?)").format(where=where)
+                )
             names = [
                 f"{s}.{t}"
                 for s, t in conn.execute(
@@ -307,14 +319,19 @@ def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFram
                 ).fetchall()
             ]
             raise LayerError(
-                f"{where}: no such table; spatial tables in this database: "
-                f"{', '.join(names) or '(none)'}"
+                _("{where}: no such table; spatial tables in this database: {names}").format(
+                    where=where, names=", ".join(names) or _("(none)")
+                )
             )
-        gcol, srid, _ = geoms[0]
+        gcol, srid, _gtype = geoms[0]
         if len(geoms) > 1:
             warnings.warn(
-                f"{where}: {len(geoms)} geometry columns; reading {gcol!r}, ignoring "
-                + ", ".join(repr(g[0]) for g in geoms[1:]),
+                _("{where}: {n} geometry columns; reading {column!r}, ignoring {others}").format(
+                    where=where,
+                    n=len(geoms),
+                    column=gcol,
+                    others=", ".join(repr(g[0]) for g in geoms[1:]),
+                ),
                 EcogisWarning,
                 stacklevel=2,
             )
@@ -367,10 +384,14 @@ def read_postgis_layer(uri: str, *, layer: str | None = None) -> gpd.GeoDataFram
 def _fetch(conn, query: str, where: str):
     import psycopg
 
+    from ..i18n import _
+
     try:
         cur = conn.execute(query)
     except psycopg.Error as exc:
-        raise LayerError(f"{where}: cannot read: {_one_line(exc)}") from None
+        raise LayerError(
+            _("{where}: cannot read: {why}").format(where=where, why=_one_line(exc))
+        ) from None
     names = [d.name for d in cur.description]
     return cur.fetchall(), names
 
@@ -398,6 +419,8 @@ def _primary_key(conn, schema: str, table: str) -> list[str]:
 def _row_srid(conn, schema: str, table: str, gcol: str, where: str) -> int:
     from psycopg import sql
 
+    from ..i18n import _
+
     rows = conn.execute(
         sql.SQL("SELECT DISTINCT ST_SRID({g}) FROM {t} WHERE {g} IS NOT NULL LIMIT 2").format(
             g=sql.Identifier(gcol), t=sql.Identifier(schema, table)
@@ -405,7 +428,11 @@ def _row_srid(conn, schema: str, table: str, gcol: str, where: str) -> int:
     ).fetchall()
     srids = sorted(int(r[0]) for r in rows)
     if len(srids) > 1:
-        raise LayerError(f"{where}: rows carry different SRIDs ({', '.join(map(str, srids))})")
+        raise LayerError(
+            _("{where}: rows carry different SRIDs ({srids})").format(
+                where=where, srids=", ".join(map(str, srids))
+            )
+        )
     return srids[0] if srids else 0
 
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config, is_database_uri, load_config
-from ..errors import ConfigError, CRSError, EcogisError, LayerError, RegistryError
+from ..errors import ConfigError, CRSError, EcogisError, EcogisWarning, LayerError, RegistryError
+from ..i18n import _, ngettext
 from ..model import TOWNSHIP_FIELDS
 
 if TYPE_CHECKING:
@@ -34,10 +37,32 @@ if TYPE_CHECKING:
 
     from ..config import LayerSpec
 
-__all__ = ["Project", "Townships", "STUDY_AREA_ROLES"]
+__all__ = ["Project", "Townships", "StudyArea", "STUDY_AREA_ROLES", "ZONE_WIDTH_DEG"]
 
 #: roles whose layers outline the study area, in order of preference, for ``crs: auto``
 STUDY_AREA_ROLES = ("boundary", "admin")
+#: ``crs: auto`` warns when the study area is wider than one zone (degrees of longitude)
+ZONE_WIDTH_DEG = 3.0
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """Where the project's data can judge a site (see :meth:`Project.study_area`).
+
+    Attributes
+    ----------
+    geometry : shapely geometry
+        The outline in the working CRS.
+    label : str
+        What it is, for people: the boundary layers' labels, or "the extent of ...".
+    from_boundary : bool
+        True when it comes from layers with role ``boundary``; False for the union of the
+        extents of the layers checked.
+    """
+
+    geometry: Any
+    label: str
+    from_boundary: bool
 
 
 @dataclass(frozen=True)
@@ -94,6 +119,7 @@ class Project:
         self._crs: CRS | None = None
         self._crs_reason = ""
         self._townships: Townships | None | bool = False  # False: not looked up yet
+        self._study_areas: dict[tuple, StudyArea | None] = {}
         self.reads: collections.Counter[str] = collections.Counter()
 
     @classmethod
@@ -185,7 +211,7 @@ class Project:
         Read on first use (the same read as :meth:`stored`), then cached.
         """
         if name not in self._layers:
-            from ..crs import to_working
+            from ..crs import to_working, transform_hint
             from .vector import validate_layer
 
             spec = self._vector_spec(name, key=key)
@@ -196,7 +222,13 @@ class Project:
                 geom_type="polygon",
                 id_field=spec.id_field,
             )
-            self._layers[name] = to_working(gdf, self.crs)
+            self._layers[name] = to_working(
+                gdf,
+                self.crs,
+                name=_label(spec),
+                transform=spec.transform,
+                hint=transform_hint(f"layers.{name}.transform"),
+            )
         return self._layers[name]
 
     def read(
@@ -207,15 +239,21 @@ class Project:
         id_field: str | None = None,
         encoding: str | None = None,
         name: str | None = None,
+        transform: Any = None,
+        transform_option: str = "--sites-transform",
     ) -> gpd.GeoDataFrame:
         """A polygon layer that is not in the config (a file named on the command line),
         validated like :meth:`layer` and reprojected to the working CRS.
 
-        ``crs`` declares the CRS of a source that carries none. Not cached.
+        ``crs`` declares the CRS of a source that carries none (or ``GCJ-02`` / ``BD-09``);
+        ``transform`` is its datum transformation into CGCS2000 (what
+        :func:`ecogis.crs.parse_transform` accepts), named in messages by
+        ``transform_option``. Not cached.
         """
-        from ..crs import to_working
+        from ..crs import parse_transform, to_working, transform_hint
         from .vector import read_stored, validate_layer
 
+        transform = parse_transform(transform, key=transform_option)
         gdf = read_stored(source, name=name, crs=crs, encoding=encoding)
         self.reads[str(source)] += 1
         gdf = validate_layer(
@@ -225,13 +263,21 @@ class Project:
             geom_type="polygon",
             id_field=id_field,
         )
-        return to_working(gdf, self.crs)
+        return to_working(
+            gdf,
+            self.crs,
+            name=gdf.attrs.get("label"),
+            transform=transform,
+            hint=transform_hint(transform_option),
+        )
 
     def _vector_spec(self, name: str, *, key: str | None) -> LayerSpec:
         spec = self.spec(name, key=key)
         if spec.is_raster:
             raise LayerError(
-                f"layers.{name}: {spec.path} is a raster; a vector layer is needed here"
+                _("layers.{name}: {path} is a raster; a vector layer is needed here").format(
+                    name=name, path=spec.path
+                )
             )
         return spec
 
@@ -248,8 +294,9 @@ class Project:
                 if field and field not in frame.columns:
                     cols = ", ".join(c for c in frame.columns if c != frame.geometry.name)
                     raise ConfigError(
-                        f"name_field {field!r} is not a column of {spec.source}; "
-                        f"columns: {cols or '(none)'}",
+                        _(
+                            "name_field {field!r} is not a column of {source}; columns: {cols}"
+                        ).format(field=field, source=spec.source, cols=cols or _("(none)")),
                         key=f"layers.{spec.name}.name_field",
                         path=self._where(),
                     )
@@ -269,7 +316,9 @@ class Project:
             spec = self.spec(name)
             if not spec.is_raster:
                 raise LayerError(
-                    f"layers.{name}: {spec.path} has role {spec.role!r}; a raster is needed here"
+                    _("layers.{name}: {path} has role {role!r}; a raster is needed here").format(
+                        name=name, path=spec.path, role=spec.role
+                    )
                 )
             path, label = spec.path, f"layers.{name}"
         if name not in self._rasters:
@@ -304,7 +353,7 @@ class Project:
         spec = self.config.crs
         if str(spec).lower() != "auto":
             crs = working_crs(spec, None)
-            return crs, f"crs: {spec} in the config"
+            return crs, _("crs: {spec} in the config").format(spec=spec)
         for role in (*STUDY_AREA_ROLES, None):
             names = (
                 self.layers_with_role(role)
@@ -329,11 +378,18 @@ class Project:
                 raise unreadable[0]
             if not boxes:
                 raise CRSError(
-                    "crs: auto needs a study area with a CRS, but "
-                    + ", ".join(f"layer {n!r}" for n in without)
-                    + (" has" if len(without) == 1 else " have")
-                    + " none (.prj missing?); declare layers.<name>.crs (e.g. EPSG:4490) or "
-                    "set crs: in the config (e.g. EPSG:4547)"
+                    ngettext(
+                        "crs: auto needs a study area with a CRS, but {layers} has none "
+                        "({files}: .prj missing?); declare layers.<name>.crs (e.g. EPSG:4490) or "
+                        "set crs: in the config (e.g. EPSG:4547)",
+                        "crs: auto needs a study area with a CRS, but {layers} have none "
+                        "({files}: .prj missing?); declare layers.<name>.crs (e.g. EPSG:4490) or "
+                        "set crs: in the config (e.g. EPSG:4547)",
+                        len(without),
+                    ).format(
+                        layers=", ".join(_("layer {name!r}").format(name=n) for n in without),
+                        files=", ".join(Path(self.config.layers[n].path).name for n in without),
+                    )
                 )
             bounds = (
                 min(b[0] for b in boxes),
@@ -341,27 +397,75 @@ class Project:
                 max(b[2] for b in boxes),
                 max(b[3] for b in boxes),
             )
-            crs = working_crs("auto", bounds)
-            what = f"role {role}" if role else "every vector layer"
-            return crs, (
-                f"crs: auto, the 3-degree zone of the study area ({what}: {', '.join(used)})"
+            what = (
+                _("role {role}: {layers}").format(role=role, layers=", ".join(used))
+                if role
+                else _("every vector layer: {layers}").format(layers=", ".join(used))
+            )
+            crs = working_crs("auto", bounds, study_area=what)
+            self._warn_if_wide(crs, bounds, what)
+            return crs, _("crs: auto, the 3-degree zone of the study area ({what})").format(
+                what=what
             )
         raise CRSError(
-            "crs: auto needs a study area, but the config has no vector layer; add a layer "
-            "with role boundary, or set crs: in the config (e.g. EPSG:4547)"
+            _(
+                "crs: auto needs a study area, but the config has no vector layer; add a layer "
+                "with role boundary, or set crs: in the config (e.g. EPSG:4547)"
+            )
+        )
+
+    def _warn_if_wide(self, crs: CRS, bounds: tuple[float, ...], what: str) -> None:
+        """Warn when the study area is wider than one zone: its areas are measured in one
+        zone's projection, too large towards its edges."""
+        import numpy as np
+
+        from ..crs import area_scale, zone_3deg
+
+        minlon, minlat, maxlon, maxlat = bounds
+        if maxlon - minlon <= ZONE_WIDTH_DEG:
+            return
+        lons = np.array([minlon, minlon, maxlon, maxlon])
+        lats = np.array([minlat, maxlat, minlat, maxlat])
+        worst = float(np.max(np.abs(area_scale(crs, lons, lats) - 1.0)))
+        zone = zone_3deg((minlon + maxlon) / 2)
+        warnings.warn(
+            _(
+                "crs: auto: the study area ({what}) spans {west:.1f}°E-{east:.1f}°E ({width:.1f}° "
+                "of longitude), more than one {zone_width:g}-degree zone; areas are measured in "
+                "zone {zone} ({crs}, CM {cm}°E) and come out up to {error:+.1f}% off at its "
+                "edges — set crs: for the part you work on, or ask for ellipsoidal areas "
+                "(ecogis screen --exact-areas)"
+            ).format(
+                what=what,
+                west=minlon,
+                east=maxlon,
+                width=maxlon - minlon,
+                zone_width=ZONE_WIDTH_DEG,
+                zone=zone,
+                crs=f"EPSG:{crs.to_epsg()}",
+                cm=3 * zone,
+                error=worst * 100,
+            ),
+            EcogisWarning,
+            stacklevel=4,
         )
 
     def _lonlat_bounds(self, name: str) -> tuple[float, float, float, float] | None:
         """Lon/lat box (EPSG:4490) of a layer, or None when it has no CRS or no features.
 
         A file layer is asked for its extent and CRS (no feature is read) unless it was read
-        already; others are read (and so cached for the run).
+        already; others are read (and so cached for the run). Coordinates that cannot be right
+        for the layer's CRS (a .prj of another file) are refused here, naming the layer,
+        rather than turned into a zone far outside China.
         """
         import numpy as np
         from pyproj import CRS, Transformer
 
+        from ..crs import check_bounds, web_datum
+
         spec = self.config.layers[name]
         bounds, crs = None, None
+        declared = "EPSG:4326" if web_datum(spec.crs) else spec.crs
         if name not in self._stored and _has_cheap_extent(spec):
             import pyogrio
 
@@ -371,7 +475,9 @@ class Project:
                 info = None
             if info is not None and info.get("total_bounds") is not None:
                 bounds = tuple(float(v) for v in info["total_bounds"])
-                crs = info.get("crs") or spec.crs
+                crs = info.get("crs") or declared
+                if web_datum(spec.crs):
+                    crs = declared  # web-map numbers are lon/lat whatever the .prj says
                 crs = CRS.from_user_input(crs) if crs else None
                 if info.get("features") == 0:
                     return None
@@ -382,14 +488,68 @@ class Project:
             bounds, crs = tuple(float(v) for v in gdf.total_bounds), gdf.crs
         if crs is None:
             return None
-        if not np.isfinite(bounds).all():
-            return None
+        label = _("layers.{name} ({file})").format(name=name, file=Path(spec.path).name)
+        check_bounds(bounds, CRS.from_user_input(crs), label)
         tr = Transformer.from_crs(crs, 4490, always_xy=True)
         minx, miny, maxx, maxy = bounds
         xs, ys = tr.transform([minx, minx, maxx, maxx], [miny, maxy, miny, maxy])
         if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
-            return None
+            raise CRSError(
+                _(
+                    "{layer}: its extent x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g} has "
+                    "no longitude/latitude in its CRS {crs}; the .prj probably belongs to another "
+                    "file — declare the right CRS"
+                ).format(
+                    layer=label,
+                    minx=minx,
+                    maxx=maxx,
+                    miny=miny,
+                    maxy=maxy,
+                    crs=CRS.from_user_input(crs).name,
+                )
+            )
         return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+
+    # ------------------------------------------------------------------------- study area
+
+    def study_area(self, layers: Iterable[str] = ()) -> StudyArea | None:
+        """Where the data can judge a site: the union of the layers with role ``boundary``;
+        where there are none, the union of the extents (bounding boxes) of ``layers`` (the
+        layers a rule set checks). None when neither gives anything."""
+        import shapely
+
+        boundary = self.layers_with_role("boundary")
+        if boundary:
+            key = ("boundary",)
+            names, from_boundary = boundary, True
+        else:
+            names = [n for n in dict.fromkeys(layers) if not self.config.layers[n].is_raster]
+            key = ("extent", *names)
+            from_boundary = False
+        if not names:
+            return None
+        cache = self._study_areas
+        if key not in cache:
+            parts = []
+            for n in names:
+                geoms = self.layer(n).geometry
+                geoms = geoms[~(geoms.isna() | geoms.is_empty)]
+                if not len(geoms):
+                    continue
+                if from_boundary:
+                    parts.append(shapely.union_all(geoms.values))
+                else:
+                    parts.append(shapely.box(*geoms.total_bounds))
+            if not parts:
+                cache[key] = None
+            else:
+                geom = shapely.union_all(parts)
+                titles = ", ".join(self.title(n) for n in names)
+                label = (
+                    titles if from_boundary else _("the extent of {layers}").format(layers=titles)
+                )
+                cache[key] = StudyArea(geometry=geom, label=label, from_boundary=from_boundary)
+        return cache[key]
 
     # ------------------------------------------------------------------------- registry
 
@@ -422,8 +582,10 @@ class Project:
         location = self.require_registry()
         if not self.registry_exists():
             raise RegistryError(
-                f"registry {location} does not exist yet; build it from the config's pits and "
-                f"plots layers with 'ecogis pits init -c {self.config.path or 'CONFIG'}'"
+                _(
+                    "registry {location} does not exist yet; build it from the config's pits and "
+                    "plots layers with 'ecogis pits init -c {config}'"
+                ).format(location=location, config=self.config.path or "CONFIG")
             )
         from ..restoration.store import open_registry
 
@@ -434,8 +596,10 @@ class Project:
         location = self.registry_location
         if location is None:
             raise ConfigError(
-                "no registry: key; add e.g. 'registry: ../layers/restoration.gpkg' "
-                "or pass --registry",
+                _(
+                    "no registry: key; add e.g. 'registry: ../layers/restoration.gpkg' "
+                    "or pass --registry"
+                ),
                 path=self._where(),
             )
         return location

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CRSError, DataSourceError
+from ..i18n import _
 
 if TYPE_CHECKING:
     import rasterio
@@ -32,21 +33,28 @@ def open_raster(
     path = Path(path)
     label = name or path.name
     if not path.exists():
-        raise DataSourceError(f"{label}: raster not found: {path}")
+        raise DataSourceError(_("{label}: raster not found: {path}").format(label=label, path=path))
     try:
         ds = rasterio.open(path)
     except RasterioIOError as exc:
         raise DataSourceError(
-            f"{label}: cannot read raster {path}: {str(exc).splitlines()[0]}"
+            _("{label}: cannot read raster {path}: {why}").format(
+                label=label, path=path, why=str(exc).splitlines()[0]
+            )
         ) from None
     if ds.crs is None:
         ds.close()
         raise CRSError(
-            f"{label}: raster {path.name} has no CRS; add one (e.g. gdal_edit.py -a_srs EPSG:4547)"
+            _(
+                "{label}: raster {file} has no CRS; add one (e.g. gdal_edit.py -a_srs EPSG:4547)"
+            ).format(label=label, file=path.name)
         )
     if require_nodata and ds.nodata is None:
         ds.close()
         raise DataSourceError(
-            f"{label}: raster {path.name} has no nodata value; set one (e.g. gdal_edit.py -a_nodata -9999)"
+            _(
+                "{label}: raster {file} has no nodata value; set one (e.g. gdal_edit.py "
+                "-a_nodata -9999)"
+            ).format(label=label, file=path.name)
         )
     return ds

@@ -296,20 +296,25 @@ def read_table(
     """Rows of an import file: a CSV / XLSX spreadsheet, or the attributes of a GIS layer.
 
     CSV is read as UTF-8 (with or without BOM), else GB18030, every cell as text. XLSX cells
-    keep their types (``sheet``: the sheet's name, default the first). A GIS layer gives its
-    attributes (``sheet``: the layer of a GeoPackage); with ``geometry`` also its geometry, as a
-    GeoDataFrame whose geometry column is called ``geometry``.
+    keep their types (dates as datetimes; ``sheet``: the sheet's name, default the first). A
+    formula cell gives the value the spreadsheet program saved with it (Excel, WPS and
+    LibreOffice save one); a formula without a saved value, or in a file marked "recalculate
+    on open" (written by a library such as openpyxl or XlsxWriter, whose saved values are
+    placeholders), is refused naming the cell. A GIS layer gives its attributes (``sheet``:
+    the layer of a GeoPackage); with ``geometry`` also its geometry, as a GeoDataFrame whose
+    geometry column is called ``geometry``.
 
     Raises
     ------
     DataSourceError
-        Missing file, unreadable text, unknown sheet, or a format that is not a table.
+        Missing file, unreadable text, unknown sheet, a formula without a value, or a format
+        that is not a table.
     """
     import pandas as pd
 
     path = Path(path)
     if not path.exists():
-        raise DataSourceError(f"{path}: file not found")
+        raise DataSourceError(_("{path}: file not found").format(path=path))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         for enc in ("utf-8-sig", "gb18030"):
@@ -317,12 +322,9 @@ def read_table(
                 return pd.read_csv(path, dtype=str, encoding=enc, keep_default_na=True)
             except UnicodeDecodeError:
                 continue
-        raise DataSourceError(f"{path}: not UTF-8 or GB18030 text")
+        raise DataSourceError(_("{path}: not UTF-8 or GB18030 text").format(path=path))
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            return pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
-        except ValueError as exc:
-            raise DataSourceError(f"{path}: {exc}") from None
+        return _read_xlsx(path, sheet)
     if suffix in IMPORT_SUFFIXES:
         from .vector import read_layer
 
@@ -331,6 +333,87 @@ def read_table(
             return gdf.rename_geometry("geometry") if gdf.geometry.name != "geometry" else gdf
         return pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     raise DataSourceError(
-        f"{path}: cannot import {suffix or 'files without suffix'}; "
-        f"allowed: {', '.join(IMPORT_SUFFIXES)}"
+        _("{path}: cannot import {suffix}; allowed: {allowed}").format(
+            path=path,
+            suffix=suffix or _("files without suffix"),
+            allowed=", ".join(IMPORT_SUFFIXES),
+        )
     )
+
+
+def _filled(row: list) -> int:
+    return sum(v is not None and str(v).strip() != "" for v in row)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    """One sheet of a workbook: the column titles, then the rows (formula cells as saved
+    values). Title rows above the column titles (one merged cell each, as ecogis writes its
+    tables for people) are skipped: the titles are the first row with two cells or more."""
+    import zipfile
+
+    import openpyxl
+    import pandas as pd
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on data validation, styles
+            values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            cells = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataSourceError(
+            _("{path}: not a readable XLSX workbook ({error})").format(path=path, error=exc)
+        ) from None
+    try:
+        name = sheet or values.sheetnames[0]
+        if name not in values.sheetnames:
+            raise DataSourceError(
+                _("{path}: no sheet {sheet!r}; sheets: {sheets}").format(
+                    path=path, sheet=name, sheets=", ".join(values.sheetnames)
+                )
+            )
+        # the "recalculate when opened" mark: the values stored with formulas are placeholders
+        placeholders = re.search(r"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad=\"(1|true)\"", book)
+        rows: list[list] = []
+        titles: list | None = None
+        for row_v, row_c in zip(values[name].iter_rows(), cells[name].iter_rows(), strict=False):
+            out: list = []
+            for v, c in zip(row_v, row_c, strict=False):
+                if getattr(c, "data_type", None) == "f" and (v.value is None or placeholders):
+                    formula = (
+                        c.value if isinstance(c.value, str) else getattr(c.value, "text", c.value)
+                    )
+                    title = titles[len(out)] if titles and len(out) < len(titles) else None
+                    raise DataSourceError(
+                        _(
+                            "{path}: sheet {sheet!r} cell {cell}{column} is a formula ({formula}) "
+                            "without a saved value; open and save the file in Excel or WPS, or "
+                            "type the value"
+                        ).format(
+                            path=path.name,
+                            sheet=name,
+                            cell=c.coordinate,
+                            column=f" ({title})" if title is not None else "",
+                            formula=formula,
+                        )
+                    )
+                out.append(v.value)
+            if titles is None and _filled(out) >= 2:
+                titles = out
+            rows.append(out)
+    finally:
+        values.close()
+        cells.close()
+    rows = [r for r in rows if _filled(r)]
+    if not rows:
+        return pd.DataFrame()
+    start = next((i for i, r in enumerate(rows) if _filled(r) >= 2), 0)
+    rows = rows[start:]
+    width = max(len(r) for r in rows)
+    head = rows[0] + [None] * (width - len(rows[0]))
+    header = [f"Unnamed: {i}" if h is None else h for i, h in enumerate(head)]
+    body = [r + [None] * (width - len(r)) for r in rows[1:]]
+    df = pd.DataFrame(body, columns=header, dtype=object)
+    blank = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+    return df.drop(columns=blank)

@@ -8,6 +8,7 @@ shapefile a ``.cpg``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -67,11 +68,13 @@ def list_layers(path: str | os.PathLike) -> list[str]:
 
     path = Path(path)
     if not path.exists():
-        raise LayerError(f"{path}: file not found")
+        raise LayerError(_("{path}: file not found").format(path=path))
     try:
         return [str(row[0]) for row in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError / OSError variants
-        raise LayerError(f"{path}: cannot open: {_gdal_message(exc)}") from None
+        raise LayerError(
+            _("{path}: cannot open: {why}").format(path=path, why=_gdal_message(exc))
+        ) from None
 
 
 def _gdal_message(exc: Exception) -> str:
@@ -104,9 +107,12 @@ def read_layer(
         What to call the layer in messages (default: the file name).
     crs
         CRS to assign when the file has none (a declaration, not a reprojection).
-        A file that has a CRS keeps it.
+        A file that has a CRS keeps it. ``"GCJ-02"`` / ``"BD-09"`` declare web-map
+        longitude/latitude (Amap, Baidu): converted to WGS 84 at once, with a warning (a
+        geographic CRS of the file is overridden: such exports often carry a WGS 84 .prj).
     encoding
-        Text encoding of a shapefile without ``.cpg``; detected (UTF-8 / GB18030) if None.
+        Text encoding of a shapefile; None uses its ``.cpg`` or code-page byte when they fit
+        the bytes, else detects UTF-8 / GB18030 (with a warning).
     on_invalid
         ``fix`` | ``warn`` | ``raise`` for invalid geometries.
     geom_type
@@ -148,11 +154,12 @@ def read_stored(
 ) -> gpd.GeoDataFrame:
     """Read one vector layer exactly as stored: the one function that reads layer files.
 
-    ``crs`` is assigned when the source has none (a declaration). The frame's
+    ``crs`` is assigned when the source has none (a declaration); ``"GCJ-02"`` / ``"BD-09"``
+    convert web-map coordinates to WGS 84 (see :func:`read_layer`). The frame's
     ``attrs["label"]`` holds the name messages use for it (``name``, else the file name).
     Nothing is checked or repaired: see :func:`validate_layer`.
     """
-    from ..crs import parse_crs
+    from ..crs import parse_crs, web_datum, web_to_wgs84
 
     path_str = str(path)
     if is_database_uri(path_str):
@@ -165,16 +172,18 @@ def read_stored(
         layer = layer or sub
         src = Path(base)
         if not src.exists():
-            raise LayerError(f"{src}: file not found")
+            raise LayerError(_("{path}: file not found").format(path=src))
         suffix = src.suffix.lower()
         if suffix not in _READABLE and not src.is_dir():
             raise LayerError(
-                f"{src}: unsupported format {suffix!r}; readable: {', '.join(_READABLE)}"
+                _("{path}: unsupported format {suffix!r}; readable: {allowed}").format(
+                    path=src, suffix=suffix, allowed=", ".join(_READABLE)
+                )
             )
         if suffix == ".txt":
             from .coordtxt import read_coord_txt
 
-            gdf = read_coord_txt(src, encoding=encoding, crs=crs)
+            gdf = read_coord_txt(src, encoding=encoding, crs=None if web_datum(crs) else crs)
         elif suffix == ".csv":
             gdf = _read_csv(src, encoding=encoding)
         else:
@@ -186,8 +195,10 @@ def read_stored(
     else:
         label = f"{Path(str(src)).name}|layer={layer}" if layer else Path(str(src)).name
 
-    if gdf.crs is None and crs is not None:
-        gdf = gdf.set_crs(parse_crs(crs, key=f"{label}: crs"))
+    if web_datum(crs) is not None:
+        gdf = web_to_wgs84(gdf, crs, name=label)
+    elif gdf.crs is None and crs is not None:
+        gdf = gdf.set_crs(parse_crs(crs, key=_("{label}: crs").format(label=label)))
     gdf.attrs["label"] = label
     return gdf
 
@@ -210,16 +221,18 @@ def validate_layer(
     import geopandas as gpd
 
     from ..crs import check_coordinates
-    from ..geometry import repair_geometries
+    from ..geometry import feature_ids, repair_geometries
 
     if check_crs:
         if gdf.crs is None:
             raise CRSError(
-                f"{name}: layer has no CRS (.prj missing?); declare it (config: "
-                "layers.<name>.crs; command line: --sites-crs / --crs, e.g. EPSG:4547) "
-                "or add a .prj — ecogis never guesses"
+                _(
+                    "{name}: layer has no CRS (.prj missing?); declare it (config: "
+                    "layers.<name>.crs; command line: --sites-crs / --crs, e.g. EPSG:4547) "
+                    "or add a .prj — ecogis never guesses"
+                ).format(name=name)
             )
-        check_coordinates(gdf, name)
+        check_coordinates(gdf, name, ids=feature_ids(gdf, id_field))
 
     if geom_type is not None:
         _check_geom_type(gdf, geom_type, name)
@@ -242,50 +255,57 @@ def _check_geom_type(gdf, geom_type: str, label: str) -> None:
     wrong = types[~types.isin((*family, "GeometryCollection"))]
     if len(wrong):
         counts = ", ".join(f"{t} x{n}" for t, n in wrong.value_counts().items())
-        raise LayerError(f"{label}: expected {geom_type} geometries, found {counts}")
+        raise LayerError(
+            _("{label}: expected {kind} geometries, found {counts}").format(
+                label=label, kind=geom_type, counts=counts
+            )
+        )
 
 
 def _read_ogr(src: Path, *, layer: str | None, encoding: str | None):
     import pyogrio
 
-    from .encoding import dbf_declared_encoding, detect_dbf_encoding
+    from .encoding import resolve_dbf_encoding
 
     kwargs = {}
     if src.suffix.lower() in (".gpkg",) or src.is_dir():
         try:
             names = [str(r[0]) for r in pyogrio.list_layers(src)]
         except Exception as exc:
-            raise LayerError(f"{src}: cannot open: {_gdal_message(exc)}") from None
+            raise LayerError(
+                _("{path}: cannot open: {why}").format(path=src, why=_gdal_message(exc))
+            ) from None
         if layer is None and len(names) > 1:
             raise LayerError(
-                f"{src}: holds {len(names)} layers; name one with |layer=NAME: {', '.join(names)}"
+                _("{path}: holds {n} layers; name one with |layer=NAME: {names}").format(
+                    path=src, n=len(names), names=", ".join(names)
+                )
             )
         if layer is not None and layer not in names:
             raise LayerError(
-                f"{src}: no layer {layer!r}; layers in this file: {', '.join(names) or '(none)'}"
+                _("{path}: no layer {layer!r}; layers in this file: {names}").format(
+                    path=src, layer=layer, names=", ".join(names) or _("(none)")
+                )
             )
     if src.suffix.lower() == ".shp":
         _check_shp_length(src)
     if src.suffix.lower() in (".shp", ".dbf"):
-        if encoding is None and dbf_declared_encoding(src) is None:
-            encoding = detect_dbf_encoding(src)
-            if encoding is not None:
-                warnings.warn(
-                    f"{src.name}: no .cpg and no code page in the DBF; text decoded as {encoding} "
-                    "(detected). Write a .cpg to make it explicit.",
-                    EcogisWarning,
-                    stacklevel=3,
-                )
+        # the .cpg / code-page byte only when they fit the bytes (LDID 0x57, FOOBAR-99 ...)
+        encoding, why = resolve_dbf_encoding(src, encoding)
+        if why:
+            warnings.warn(why, EcogisWarning, stacklevel=3)
         if encoding:
             kwargs["encoding"] = encoding
     try:
         gdf = pyogrio.read_dataframe(src, layer=layer, **kwargs)
     except Exception as exc:
         raise LayerError(
-            f"{src}{f'|layer={layer}' if layer else ''}: cannot read: {_gdal_message(exc)}"
+            _("{path}: cannot read: {why}").format(
+                path=f"{src}|layer={layer}" if layer else src, why=_gdal_message(exc)
+            )
         ) from None
     if "geometry" not in getattr(gdf, "columns", []) or not hasattr(gdf, "crs"):
-        raise LayerError(f"{src}: has no geometry column (a plain table?)")
+        raise LayerError(_("{path}: has no geometry column (a plain table?)").format(path=src))
     return gdf
 
 
@@ -297,10 +317,14 @@ def _check_shp_length(src: Path) -> None:
     with open(src, "rb") as fh:
         head = fh.read(100)
     if len(head) < 100 or struct.unpack(">i", head[:4])[0] != 9994:
-        raise LayerError(f"{src}: not a shapefile (bad header)")
+        raise LayerError(_("{path}: not a shapefile (bad header)").format(path=src))
     declared = struct.unpack(">i", head[24:28])[0] * 2
     if size < declared:
-        raise LayerError(f"{src}: truncated: the header says {declared} bytes, the file has {size}")
+        raise LayerError(
+            _("{path}: truncated: the header says {declared} bytes, the file has {size}").format(
+                path=src, declared=declared, size=size
+            )
+        )
 
 
 def _read_csv(src: Path, *, encoding: str | None):
@@ -319,15 +343,25 @@ def _read_csv(src: Path, *, encoding: str | None):
     try:
         df = pd.read_csv(src, encoding=enc, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise LayerError(f"{src}: cannot read CSV: {_gdal_message(exc)}") from None
+        raise LayerError(
+            _("{path}: cannot read CSV: {why}").format(path=src, why=_gdal_message(exc))
+        ) from None
     col = next((c for c in _WKT_COLUMNS if c in df.columns), None)
     if col is None:
-        raise LayerError(f"{src}: no WKT column; name it one of {', '.join(_WKT_COLUMNS)}")
+        raise LayerError(
+            _("{path}: no WKT column; name it one of {allowed}").format(
+                path=src, allowed=", ".join(_WKT_COLUMNS)
+            )
+        )
     try:
         geoms = shapely.from_wkt(df[col].replace("", None).to_numpy(), on_invalid="raise")
     except shapely.errors.GEOSException as exc:
         bad = next(i for i, w in enumerate(df[col]) if _bad_wkt(w))
-        raise LayerError(f"{src}: line {bad + 2}: column {col}: not WKT: {exc}") from None
+        raise LayerError(
+            _("{path}: line {line}: column {col}: not WKT: {why}").format(
+                path=src, line=bad + 2, col=col, why=exc
+            )
+        ) from None
     return gpd.GeoDataFrame(df.drop(columns=[col]), geometry=geoms, crs=None)
 
 
@@ -508,6 +542,8 @@ def write_layers(
         )
     ctx = atomic_paths if driver == "ESRI Shapefile" else atomic_path
     with ctx(path, overwrite=overwrite) as tmp:
+        if driver == "GPKG" and path.exists():
+            _keep_other_layers(path, tmp)
         for lname, gdf in layers.items():
             gdf = _prepare_for_write(gdf, driver, path)
             # GeoJSON takes its "name" from the layer: the temporary file's name must not leak
@@ -527,9 +563,8 @@ def write_layers(
                     warnings.filterwarnings(
                         "ignore", message=".*truncated.*", category=RuntimeWarning
                     )
-                    pyogrio.write_dataframe(
-                        gdf, tmp, driver=driver, append=tmp.exists() and driver == "GPKG", **kwargs
-                    )
+                    # into an existing GeoPackage pyogrio adds the layer, or replaces it
+                    pyogrio.write_dataframe(gdf, tmp, driver=driver, **kwargs)
             except Exception as exc:
                 raise LayerError(
                     _("{path}: cannot write layer {layer!r}: {reason}").format(
@@ -543,6 +578,42 @@ def write_layers(
         if driver == "ESRI Shapefile":
             tmp.with_suffix(".cpg").write_text(encoding, encoding="ascii")
     return path
+
+
+def _keep_other_layers(path: Path, tmp: Path) -> None:
+    """Start the new GeoPackage as a copy of the old one, so that writing replaces only the
+    layers ecogis writes and keeps the others (someone's own layers in the same file).
+
+    A registry is never an output (:func:`ecogis.io.targets.refuse_onto_inputs`); a file that
+    is not a GeoPackage at all is replaced whole, as ``--overwrite`` asked."""
+    import sqlite3
+
+    from .targets import is_registry_file
+
+    if is_registry_file(path):
+        raise LayerError(
+            _(
+                "{output}: this GeoPackage holds a restoration registry (tables pits, plots, "
+                "events); writing there would replace it. Write the output to another file"
+            ).format(output=path)
+        )
+    try:
+        src = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            if not src.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'"
+            ).fetchone():
+                return
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)  # a consistent copy even while another reader has it open
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 #: the GeoPackage version written (1.3: read by GDAL >= 2.2 and QGIS 3.x without warnings)
@@ -592,12 +663,16 @@ def _write_titles(gpkg: Path, titles: Mapping[str, Mapping[str, str]]) -> None:
         with con:
             con.executescript(_DATA_COLUMNS_DDL)
             for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+                # not INSERT OR IGNORE: the UNIQUE rule does not see NULL columns as equal
                 con.execute(
-                    "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', "
-                    "'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
-                    (table,),
+                    "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', "
+                    "'http://www.geopackage.org/spec/#extension_schema', 'read-write' "
+                    "WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ? "
+                    "AND column_name IS NULL AND extension_name = 'gpkg_schema')",
+                    (table, table),
                 )
             for layer, cols in titles.items():
+                con.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (layer,))
                 present = {r[1] for r in con.execute(f'PRAGMA table_info("{_sq(layer)}")')}
                 used: set[str] = set()
                 for column, title in cols.items():

@@ -21,6 +21,9 @@ _MODEL = (
     "NEXT_STATUS",
     "TOTAL",
     "CREATED",
+    "DELETED",
+    "NOTE",
+    "GEOMETRY",
     "NEW_REQUIRED",
     "EVENT_COLUMNS",
     "ObjectType",
@@ -37,8 +40,17 @@ _PLAN = (
     "parse_date",
     "plan_update",
     "plan_import",
+    "baseline_history",
 )
-_PROGRESS = ("baseline_from_events", "state_as_of", "summarize_progress", "default_year")
+_PROGRESS = (
+    "baseline_from_events",
+    "state_as_of",
+    "summarize_progress",
+    "default_year",
+    "Baseline",
+    "baseline_of",
+    "replay_warning",
+)
 _RUN = (
     "init_registry",
     "registry_for_update",
@@ -51,6 +63,10 @@ _RUN = (
     "prepare_import",
     "list_objects",
     "object_history",
+    "record_note",
+    "RegistryCheck",
+    "check_registry",
+    "upgrade_registry",
 )
 _LAZY = {
     **dict.fromkeys(_MODEL, ".model"),

@@ -5,31 +5,57 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import RegistryError
+from ..i18n import _
 from ..units import m2_to_km2
-from .model import CREATED, OBJECT_TYPES, PIT_STATUSES, PLOT_KINDS, TOTAL, object_type
+from .model import (
+    CREATED,
+    DELETED,
+    OBJECT_TYPES,
+    PIT_STATUSES,
+    PLOT_KINDS,
+    TOTAL,
+    ObjectType,
+    object_type,
+)
 from .plan import coerce_value, dtype_of, indexed, is_missing, parse_date
 
-__all__ = ["baseline_from_events", "state_as_of", "summarize_progress", "default_year"]
+__all__ = [
+    "baseline_from_events",
+    "state_as_of",
+    "summarize_progress",
+    "default_year",
+    "Baseline",
+    "baseline_of",
+    "replay_warning",
+]
 
 
 # ------------------------------------------------------------------------------ replay
 
 
+def _created_record(ot: ObjectType, text: Any) -> dict[str, Any]:
+    raw = json.loads(text, strict=False) if isinstance(text, str) else dict(text or {})
+    return {f: coerce_value(t, raw.get(f)) for f, t in ot.schema.items()}
+
+
 def baseline_from_events(events: pd.DataFrame, otype: str) -> pd.DataFrame:
-    """Attributes of each object as first recorded (its ``*created*`` event), indexed by id."""
+    """Attributes of each object as first recorded (its first ``*created*`` event), indexed by id."""
     ot = object_type(otype)
     ev = events[(events["object_type"] == ot.name) & (events["field"] == CREATED)]
-    rows = [json.loads(v) for v in ev["new"]]
+    if "id" in ev:
+        ev = ev.sort_values("id")
+    rows = [_created_record(ot, v) for v in ev["new"]]
     df = pd.DataFrame(rows, columns=list(ot.schema))
     for f, t in ot.schema.items():
         df[f] = pd.Series([coerce_value(t, v) for v in df[f]], index=df.index, dtype=dtype_of(t))
-    df = df.drop_duplicates(ot.id_field, keep="last")
+    df = df.drop_duplicates(ot.id_field, keep="first")
     return df.set_index(ot.id_field, drop=False).rename_axis(ot.id_field)
 
 
@@ -43,9 +69,11 @@ def state_as_of(
     """Replay the event log on ``initial``: the state on ``date`` (None: everything recorded).
 
     Events with ``effective_date <= date`` are applied in the order they were recorded, so
-    replaying the whole log gives exactly the current state. Objects whose ``*created*`` event
-    carries an effective date after ``date`` are left out; baseline objects (created with no
-    effective date) are always there.
+    replaying the whole log gives exactly the current state: a field event sets the field, a
+    ``*deleted*`` event removes the object, a later ``*created*`` event (an id deleted and
+    added again) brings it back with its new attributes. Objects whose first ``*created*``
+    event carries an effective date after ``date`` are left out; baseline objects (created
+    with no effective date) are always there.
 
     Parameters
     ----------
@@ -68,22 +96,113 @@ def state_as_of(
             None,
         )
         if otype is None:
-            raise RegistryError("state_as_of: cannot tell pits from plots; pass otype=")
+            raise RegistryError(_("state_as_of: cannot tell pits from plots; pass otype="))
     ot = object_type(otype)
     state = indexed(initial, ot).copy()
     ev = events[events["object_type"] == ot.name].sort_values("id")
+    created = ev[ev["field"] == CREATED]
+    first_created = set(created.drop_duplicates("object_id", keep="first")["id"])
     if date is not None:
-        day = parse_date(date, what="as-of date").isoformat()
+        day = parse_date(date, what=_("as-of date")).isoformat()
         eff = ev["effective_date"]
         late = eff.notna() & (eff.astype(str) > day)
-        gone = ev.loc[late & (ev["field"] == CREATED), "object_id"]
+        gone = ev.loc[late & ev["id"].isin(first_created), "object_id"]
         state = state.drop(index=[g for g in gone if g in state.index])
         ev = ev[~late]
-    for oid, field, new in zip(ev["object_id"], ev["field"], ev["new"], strict=True):
-        if field == CREATED or oid not in state.index or field not in ot.schema:
+    for eid, oid, field, new in zip(ev["id"], ev["object_id"], ev["field"], ev["new"], strict=True):
+        if field == CREATED:
+            if eid not in first_created or oid not in state.index:
+                state = _upsert(state, ot, oid, _created_record(ot, new))
+            continue
+        if field == DELETED:
+            if oid in state.index:
+                state = state.drop(index=oid)
+            continue
+        if oid not in state.index or field not in ot.schema or field == ot.id_field:
             continue
         state.at[oid, field] = coerce_value(ot.schema[field], new)
     return state
+
+
+def _upsert(state: pd.DataFrame, ot: ObjectType, oid: str, rec: dict[str, Any]) -> pd.DataFrame:
+    row = pd.DataFrame({f: pd.Series([rec[f]], dtype=dtype_of(t)) for f, t in ot.schema.items()})
+    row = row.set_index(ot.id_field, drop=False).rename_axis(ot.id_field)
+    if oid in state.index:
+        state = state.drop(index=oid)
+    cols = [c for c in state.columns if c not in row.columns]
+    for c in cols:
+        row[c] = None
+    return pd.concat([state, row[list(state.columns)]]) if len(state) else row
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """When a registry's baseline was recorded and what the layers did not date.
+
+    Attributes
+    ----------
+    day : date or None
+        The day the registry was built from the layers (its first ``*created*`` events).
+    undated : dict of str to list of str
+        ``pit`` / ``plot`` -> ids whose baseline status has no date in the layers: before
+        ``day`` they are shown as recorded on ``day``.
+    """
+
+    day: _dt.date | None
+    undated: dict[str, list[str]]
+
+
+def baseline_of(events: pd.DataFrame) -> Baseline:
+    """The :class:`Baseline` of an event log."""
+    base = events[(events["field"] == CREATED) & events["effective_date"].isna()]
+    if base.empty:
+        return Baseline(None, {n: [] for n in OBJECT_TYPES})
+    first = base.sort_values("id").iloc[0]
+    day = _local_day(first["at"])
+    batch = first["batch"]
+    undated: dict[str, list[str]] = {}
+    for name, ot in OBJECT_TYPES.items():
+        mine = base[base["object_type"] == name]
+        ids = [
+            oid
+            for oid, new in zip(mine["object_id"], mine["new"], strict=True)
+            if _created_record(ot, new)["status"] != ot.statuses[0]
+        ]
+        # statuses the layer's dates did not reach: dated the baseline day by the baseline batch
+        late = events[
+            (events["object_type"] == name)
+            & (events["batch"] == batch)
+            & (events["field"] == "status")
+            & (events["effective_date"] == day.isoformat())
+        ]
+        undated[name] = list(dict.fromkeys([*ids, *late["object_id"]]))
+    return Baseline(day, undated)
+
+
+def _local_day(at: Any) -> _dt.date:
+    """The local calendar day of an event time (UTC ISO text or a timestamp)."""
+    ts = pd.Timestamp(at)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.to_pydatetime().astimezone().date()
+
+
+def replay_warning(baseline: Baseline, day: _dt.date) -> str | None:
+    """The warning for a state replayed to ``day`` before the baseline, or None."""
+    if baseline.day is None or day >= baseline.day:
+        return None
+    n_pits, n_plots = len(baseline.undated.get("pit", [])), len(baseline.undated.get("plot", []))
+    text = _(
+        "--as-of {day} is before the registry's baseline ({baseline}): the state is replayed "
+        "from the layers' dates (completed_on, accepted_on; a pit counts as untreated before "
+        "its completed_on)"
+    ).format(day=day, baseline=baseline.day)
+    if n_pits or n_plots:
+        text += _(
+            "; {pits} pit(s) and {plots} plot(s) have a status with no date and are shown as "
+            "recorded on {baseline}"
+        ).format(pits=n_pits, plots=n_plots, baseline=baseline.day)
+    return text
 
 
 # ------------------------------------------------------------------------------ progress

@@ -2,13 +2,15 @@
 
 Build the registry (:func:`init_registry`), report progress (:func:`run_progress`), check plots
 against the control lines (:func:`plot_overlaps`), prepare an import (:func:`prepare_import`),
-list objects and show an object's history. Every function takes a Project (or an open
-registry) and returns a result; the command line prints and writes it.
+list objects, show an object's history, record a visit (:func:`record_note`) and prove that the
+event log replays to the tables (:func:`check_registry`). Every function takes a Project (or an
+open registry) and returns a result; the command line prints and writes it.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +18,28 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import ConfigError, RegistryError
-from .model import CREATED, NEW_REQUIRED, OBJECT_TYPES, object_type
-from .plan import Change, normalize_objects, parse_date, plan_import, show_value
-from .progress import baseline_from_events, default_year, state_as_of, summarize_progress
+from ..errors import ConfigError, EcogisWarning, RegistryError
+from ..i18n import _, label_of
+from .model import CREATED, NEW_REQUIRED, OBJECT_LABELS, OBJECT_TYPES, object_type
+from .plan import (
+    Change,
+    baseline_history,
+    coerce_value,
+    normalize_objects,
+    parse_date,
+    plan_import,
+    same_value,
+    show_value,
+)
+from .progress import (
+    Baseline,
+    baseline_from_events,
+    baseline_of,
+    default_year,
+    replay_warning,
+    state_as_of,
+    summarize_progress,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -39,6 +59,10 @@ __all__ = [
     "prepare_import",
     "list_objects",
     "object_history",
+    "record_note",
+    "RegistryCheck",
+    "check_registry",
+    "upgrade_registry",
 ]
 
 
@@ -57,7 +81,7 @@ def _layers(project: Project) -> dict[str, gpd.GeoDataFrame]:
         if not names:
             if role == "pits":
                 raise ConfigError(
-                    "no layer with role: pits; the registry is built from it",
+                    _("no layer with role: pits; the registry is built from it"),
                     key="layers",
                     path=_where(project),
                 )
@@ -71,33 +95,47 @@ def _layers(project: Project) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
-def init_registry(project: Project, *, by: str, overwrite: bool = False) -> Registry:
+def init_registry(
+    project: Project, *, by: str, overwrite: bool = False, exist_ok: bool = False
+) -> Registry:
     """Build the project's registry from its pits and plots layers (in the working CRS).
 
-    Each pit and plot gets a ``*created*`` event holding its attributes. With ``overwrite``
-    an existing registry is kept as a backup first.
+    Each pit and plot gets a ``*created*`` event holding its state before its first dated
+    step, then the steps its date fields record (a pit's ``completed_on`` / ``accepted_on``)
+    as events with those effective dates, so ``--as-of`` replays its known past. With
+    ``overwrite`` an existing registry is kept as a backup first; with ``exist_ok`` a registry
+    that exists (or that another process builds at the same moment) is opened instead.
     """
     from .store import GpkgRegistry, PgRegistry
 
     location = project.require_registry()
-    layers = _layers(project)
     store = GpkgRegistry if isinstance(location, Path) else PgRegistry
+    if exist_ok and not overwrite and project.registry_exists():
+        return project.registry()
+    layers = _layers(project)
     name = project.config.path.name if project.config.path else "config"
     return store.create(
         location,
         layers["pits"],
         layers.get("plots"),
         by=by,
-        note=f"initial import from {name}",
+        note=_("initial import from {config}").format(config=name),
         overwrite=overwrite,
+        exist_ok=exist_ok,
     )
 
 
 def registry_for_update(project: Project, *, by: str) -> tuple[Registry, bool]:
-    """The registry to write to, built from the layers on first use: ``(registry, built)``."""
+    """The registry to write to, built from the layers on first use: ``(registry, built)``.
+
+    Safe when several clerks' first updates run at once: the registry is published only if
+    it is not there yet (GeoPackage: a no-overwrite link; PostGIS: under the registry's
+    exclusive lock), and whoever comes second opens the first one's registry.
+    """
     if project.registry_exists():
         return project.registry(), False
-    return init_registry(project, by=by or "ecogis"), True
+    reg = init_registry(project, by=by or "ecogis", exist_ok=True)
+    return reg, reg.built
 
 
 def restoration_state(project: Project) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
@@ -107,16 +145,17 @@ def restoration_state(project: Project) -> tuple[pd.DataFrame, pd.DataFrame, pd.
         return project.registry().snapshot()
     layers = _layers(project)
     if "plots" not in layers:
-        where = (
-            f"registry {project.registry_location} does not exist and "
-            if project.registry_location
-            else ""
-        )
-        raise ConfigError(
-            f"{where}no layer with role: plots; add one (or build the registry with "
-            "'ecogis pits init')",
-            path=_where(project),
-        )
+        if project.registry_location:
+            message = _(
+                "registry {registry} does not exist and no layer has role: plots; add one (or "
+                "build the registry with 'ecogis registry init')"
+            ).format(registry=project.registry_location)
+        else:
+            message = _(
+                "no layer with role: plots; add one (or build the registry with "
+                "'ecogis registry init')"
+            )
+        raise ConfigError(message, path=_where(project))
     pits = normalize_objects(layers["pits"], "pit", name="layers (pits)")
     plots = normalize_objects(layers["plots"], "plot", name="layers (plots)")
     return pits, plots, None
@@ -150,6 +189,8 @@ class ProgressReport:
         The NDVI rasters of the greening check (table ``greening``), before and after.
     ndvi_min_change : float
         The NDVI rise at or below which finished work is flagged.
+    baseline : Baseline or None
+        When the registry's baseline was recorded (and what the layers did not date).
     """
 
     year: int
@@ -162,6 +203,7 @@ class ProgressReport:
     notes: list[str] = field(default_factory=list)
     ndvi: tuple[str, str] | None = None
     ndvi_min_change: float = 0.03
+    baseline: Baseline | None = None
 
     @property
     def finished(self) -> int:
@@ -179,13 +221,15 @@ class ProgressReport:
         return pits[pits["township"] == TOTAL].iloc[0]
 
 
-def _with_geometry(state: pd.DataFrame, now: pd.DataFrame) -> gpd.GeoDataFrame:
+def _with_geometry(state: pd.DataFrame, now: pd.DataFrame, otype: str) -> gpd.GeoDataFrame:
     """A replayed state (attributes only) with the current geometry of each object."""
     import geopandas as gpd
 
+    from .plan import indexed
+
     if isinstance(state, gpd.GeoDataFrame) and state.geometry.name in state:
         return state
-    geoms = now.geometry.reindex(state.index)
+    geoms = indexed(now, object_type(otype)).geometry.reindex(state.index)
     return gpd.GeoDataFrame(
         pd.DataFrame(state).drop(columns=["geometry"], errors="ignore"),
         geometry=geoms.values,
@@ -200,6 +244,7 @@ def run_progress(
     as_of: Any = None,
     ndvi: Sequence[str] | None = None,
     ndvi_min_change: float = 0.03,
+    replay_year: bool = False,
 ) -> ProgressReport:
     """Progress against the yearly targets, per township and in total.
 
@@ -208,13 +253,21 @@ def run_progress(
     project : Project
         The project; its registry when built, else its pits and plots layers.
     year : int, optional
-        The year reported (default: the latest target year up to ``as_of`` / today).
+        The year reported (default: the latest target year up to ``as_of`` / today). With
+        ``replay_year`` a past year is reported as it stood at its end (the log replayed to
+        31 December) unless ``as_of`` names another day.
     as_of : date or "YYYY-MM-DD", optional
-        Replay the event log up to this day (needs the registry).
+        Replay the event log up to this day. Without a registry the layers' dated fields are
+        replayed the same way. A day before the registry's baseline gives an
+        :class:`~ecogis.errors.EcogisWarning` naming the baseline date and what the layers
+        did not date.
     ndvi : (str, str), optional
         Two NDVI rasters (config layer names or files), before and after: finished pits and
         plots whose NDVI rose by ``ndvi_min_change`` or less are flagged (see
         :func:`check_greening_of`).
+    replay_year : bool
+        Report a past ``year`` at its end rather than as things stand today (``ecogis
+        progress`` does; a map of a past year should too, so that map and report agree).
 
     Examples
     --------
@@ -223,29 +276,50 @@ def run_progress(
     >>> report = ecogis.run_progress(project, year=2022)  # doctest: +SKIP
     >>> report.tables["pits"][["township", "remaining_count", "remaining_km2"]]  # doctest: +SKIP
     """
+    today = _dt.date.today()
     day = parse_date(as_of, what="--as-of") if as_of is not None else None
     cfg = project.config
     year = default_year(cfg.targets, day) if year is None else int(year)
     notes = []
     if year not in cfg.targets:
-        known = ", ".join(map(str, sorted(cfg.targets))) or "none"
-        notes.append(f"no targets for {year} in the config (targets for: {known})")
-    pits_now, plots_now, events = restoration_state(project)
-    if day is not None:
-        if events is None:
-            raise RegistryError(
-                f"--as-of replays the registry's event log, but registry "
-                f"{project.registry_location} does not exist yet; build it with "
-                "'ecogis pits init'"
+        known = ", ".join(map(str, sorted(cfg.targets))) or _("none")
+        notes.append(
+            _("no targets for {year} in the config (targets for: {known})").format(
+                year=year, known=known
             )
+        )
+    if day is None and replay_year and year < today.year:
+        day = _dt.date(year, 12, 31)
+    pits_now, plots_now, events = restoration_state(project)
+    if events is not None and "client" in events:
+        external = events[events["client"] == "external"]
+        if day is not None:
+            eff = external["effective_date"]
+            external = external[eff.isna() | (eff.astype(str) <= day.isoformat())]
+        if len(external):
+            notes.append(
+                _(
+                    "{n} external edit(s) (QGIS, OGR, psql) of {objects} object(s) are counted; "
+                    "'ecogis history ID' shows them"
+                ).format(n=len(external), objects=external["object_id"].nunique())
+            )
+    baseline = None
+    if day is not None:
+        if events is None:  # no registry yet: replay what the layers date
+            events = _layer_events(pits_now, plots_now)
+        baseline = baseline_of(events)
         pits = state_as_of(baseline_from_events(events, "pit"), events, day, otype="pit")
         plots = state_as_of(baseline_from_events(events, "plot"), events, day, otype="plot")
-        first = events["at"].min() if len(events) else None
         notes.append(
-            f"state as of {day} (replayed from the event log; baseline recorded "
-            f"{str(first)[:10] if first else '-'})"
+            _(
+                "state as of {day} (replayed from the event log; baseline recorded {baseline})"
+            ).format(day=day, baseline=baseline.day or "-")
         )
-        pits, plots = _with_geometry(pits, pits_now), _with_geometry(plots, plots_now)
+        warning = replay_warning(baseline, day)
+        if warning:
+            warnings.warn(warning, EcogisWarning, stacklevel=2)
+        pits = _with_geometry(pits, pits_now, "pit")
+        plots = _with_geometry(plots, plots_now, "plot")
     else:
         pits, plots = pits_now, plots_now
     towns = project.townships()
@@ -261,10 +335,38 @@ def run_progress(
         as_of=day,
         townships=towns,
         notes=notes,
+        baseline=baseline,
     )
     if ndvi:
         check_greening_of(project, report, ndvi, min_change=ndvi_min_change)
     return report
+
+
+def _layer_events(pits: pd.DataFrame, plots: pd.DataFrame) -> pd.DataFrame:
+    """The event log a registry built from these layers today would hold (attributes only):
+    for a replay before the registry exists."""
+    import json
+
+    from .model import EVENT_COLUMNS
+    from .plan import encode_value
+
+    at = pd.Timestamp.now(tz="UTC").isoformat()
+    rows = []
+    for otype, layer in (("pit", pits), ("plot", plots)):
+        ot = object_type(otype)
+        earliest, changes = baseline_history(pd.DataFrame(layer), otype)
+        for rec in earliest[list(ot.schema)].to_dict("records"):
+            rec = {f: encode_value(coerce_value(t, rec[f])) for f, t in ot.schema.items()}
+            rows.append(
+                (at, None, otype, rec[ot.id_field], CREATED, None, json.dumps(rec), "layers")
+            )
+        for ch in changes:
+            rows.append((at, ch.effective_date, otype, ch.object_id, ch.field,
+                         encode_value(ch.old), encode_value(ch.new), "layers"))  # fmt: skip
+    df = pd.DataFrame(rows, columns=list(EVENT_COLUMNS[1:9]), dtype=object)
+    df.insert(0, "id", range(1, len(df) + 1))
+    df["note"], df["batch"], df["client"] = None, "layers", "ecogis"
+    return df
 
 
 def check_greening_of(
@@ -327,7 +429,7 @@ def plot_overlaps(
     u_name = _control_layer(project, urban, "urban", "城镇开发边界")
     if f_name is None and u_name is None:
         raise ConfigError(
-            "no farmland or urban layer; name them with --farmland / --urban",
+            _("no farmland or urban layer; name them with --farmland / --urban"),
             path=_where(project),
         )
     plots = to_working(restoration_state(project)[1].reset_index(drop=True), project.crs)
@@ -406,12 +508,15 @@ class ImportPlan:
             again = plan_import(current(ot.name), ot.name, self.table, **self.options)
             if again != self.changes:
                 raise RegistryError(
-                    f"{self.registry.label}: changed by someone else since the preview; "
-                    "nothing written, run again"
+                    _(
+                        "{registry}: changed by someone else since the preview; nothing "
+                        "written, run again"
+                    ).format(registry=self.registry.label)
                 )
             return again
 
-        return self.registry.apply(plan, by, note or f"import {self.options['source']}")
+        default = _("import {source}").format(source=self.options["source"])
+        return self.registry.apply(plan, by, note or default)
 
 
 def prepare_import(
@@ -423,16 +528,18 @@ def prepare_import(
     date: Any = None,
     force: bool = False,
     add_new: bool = False,
+    reason: str | None = None,
 ) -> ImportPlan:
     """Plan an import of ``table`` (one row per object, keyed by id) into ``registry``.
 
     See :func:`ecogis.restoration.plan_import`. New objects need ``add_new`` and a GIS table
-    (their geometry is reprojected to the registry's CRS).
+    (their geometry is reprojected to the registry's CRS); ``reason`` is why ``force`` is
+    needed (the note of the events).
     """
     ot = object_type(otype)
     state = registry.load(ot.name, geometry=False)
     crs = registry.crs(ot.name) if add_new else None
-    options = dict(date=date, force=force, source=source, add_new=add_new, crs=crs)
+    options = dict(date=date, force=force, reason=reason, source=source, add_new=add_new, crs=crs)
     changes = plan_import(state, ot.name, table, **options)
     return ImportPlan(registry, ot.name, table, options, changes)
 
@@ -454,6 +561,114 @@ def list_objects(
 
 
 def object_history(registry: Registry, object_id: str) -> tuple[str, pd.DataFrame]:
-    """``(otype, events)``: every recorded change of one pit or plot, oldest first."""
-    otype = registry.find(object_id)
-    return otype, registry.events(object_id, otype=otype)
+    """``(otype, events)``: every recorded change of one pit or plot, oldest first (the id is
+    trimmed and folded like every id people type)."""
+    try:
+        otype, oid = registry.resolve(object_id)
+    except RegistryError:  # not in the tables: a deleted object still has its history
+        from .model import fold_id
+
+        events = registry.events()
+        gone = events[events["object_id"].map(fold_id) == fold_id(object_id)]
+        if gone.empty:
+            raise
+        otype, oid = gone["object_type"].iloc[-1], gone["object_id"].iloc[-1]
+    return otype, registry.events(oid, otype=otype)
+
+
+def record_note(
+    registry: Registry, otype: str, object_id: str, text: str, *, by: str, date: Any = None
+) -> Change:
+    """Record an inspection visit to one pit or plot: a dated note that changes nothing."""
+    return registry.note(otype, object_id, text, by=by, date=date)
+
+
+# ------------------------------------------------------------------------ checking the log
+
+
+@dataclass
+class RegistryCheck:
+    """Result of :func:`check_registry`.
+
+    Attributes
+    ----------
+    counts : dict
+        ``pits``, ``plots``, ``events``, ``external`` (events written by other programs).
+    problems : list of str
+        Each difference between the replayed log and the tables, naming the object and field;
+        missing history triggers; a context left behind. Empty: the log replays to the tables.
+    """
+
+    counts: dict[str, int]
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_registry(registry: Registry, *, limit: int = 50) -> RegistryCheck:
+    """Replay the whole event log and compare it with the tables, object by object and field
+    by field (at most ``limit`` differences are listed).
+    """
+    pits, plots, events = registry.snapshot(geometry=False)
+    problems: list[str] = []
+    with registry._read() as conn:  # a registry whose triggers were dropped records nothing
+        missing = registry._missing_triggers(conn)
+    if missing:
+        problems.append(
+            _(
+                "history triggers missing ({names}): edits are not being recorded; run "
+                "'ecogis registry upgrade'"
+            ).format(names=", ".join(missing))
+        )
+    left = getattr(registry, "context_rows", lambda: 0)()
+    if left:
+        problems.append(
+            _(
+                "ecogis_context holds {n} row(s) outside a write: edits would be misattributed"
+            ).format(n=left)
+        )
+    for otype, table in (("pit", pits), ("plot", plots)):
+        ot = object_type(otype)
+        replayed = state_as_of(baseline_from_events(events, otype), events, otype=otype)
+        kind = label_of(OBJECT_LABELS, ot.name)
+        for oid in sorted(set(table.index) - set(replayed.index)):
+            problems.append(
+                _("{kind} {id}: in the table, not in the log (added without an event)").format(
+                    kind=kind, id=oid
+                )
+            )
+        for oid in sorted(set(replayed.index) - set(table.index)):
+            problems.append(
+                _("{kind} {id}: in the log, not in the table (deleted without an event)").format(
+                    kind=kind, id=oid
+                )
+            )
+        for oid in sorted(set(table.index) & set(replayed.index)):
+            for f, t in ot.schema.items():
+                a = coerce_value(t, table.at[oid, f])
+                b = coerce_value(t, replayed.at[oid, f])
+                if not same_value(t, a, b):
+                    problems.append(
+                        _(
+                            "{kind} {id}: {field} is {stored} in the table, {replayed} in the log"
+                        ).format(
+                            kind=kind,
+                            id=oid,
+                            field=f,
+                            stored=show_value(a),
+                            replayed=show_value(b),
+                        )
+                    )
+    external = int((events.get("client") == "external").sum()) if "client" in events else 0
+    counts = {"pits": len(pits), "plots": len(plots), "events": len(events), "external": external}
+    if len(problems) > limit:
+        more = len(problems) - limit
+        problems = [*problems[:limit], _("... and {n} more").format(n=more)]
+    return RegistryCheck(counts, problems)
+
+
+def upgrade_registry(registry: Registry) -> bool:
+    """Give a registry built by an older ecogis the history triggers; False if it had them."""
+    return registry.upgrade()

@@ -14,9 +14,13 @@ from ..i18n import N_, _
 from ..model import TOTAL, TOTAL_LABEL
 from ..tables import Column, PeopleTable, people_table
 from .model import (
+    CLIENT_LABELS,
     COLUMN_LABELS,
     CREATED,
+    DELETED,
     EVENT_LABELS,
+    GEOMETRY,
+    NOTE,
     OBJECT_TYPES,
     PIT_STATUS_LABELS,
     PIT_STATUSES,
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "objects_table",
+    "changes_table",
+    "new_objects_table",
     "progress_tables",
     "history_table",
     "plot_overlaps_table",
@@ -179,7 +185,7 @@ def progress_tables(
 def _readable_baseline(otype: str, text: str | None) -> str:
     """A ``*created*`` event's attributes as ``title: value`` pairs for people."""
     try:
-        rec = json.loads(text) if text else {}
+        rec = json.loads(text, strict=False) if text else {}
     except ValueError:
         return str(text)
     ot = OBJECT_TYPES[otype]
@@ -195,22 +201,64 @@ def _readable_baseline(otype: str, text: str | None) -> str:
     return "；".join(parts)
 
 
+def changes_table(changes: pd.DataFrame, otype: str) -> PeopleTable:
+    """What an import would change (``ImportPlan.changes_table``): id, field, old, new, date."""
+    ot = object_type(otype)
+    fields = {f: COLUMN_LABELS[ot.name][f] for f in ot.schema}
+    cols = [
+        Column("id", COLUMN_LABELS[ot.name][ot.id_field]),
+        Column("field", EVENT_LABELS["field"], labels=fields),
+        Column("old", EVENT_LABELS["old"]),
+        Column("new", EVENT_LABELS["new"]),
+        Column("date", EVENT_LABELS["effective_date"], "date"),
+    ]
+    return people_table(changes, cols)
+
+
+def new_objects_table(new: pd.DataFrame, otype: str) -> PeopleTable:
+    """The new objects of an import (``ImportPlan.new_table``), under their titles."""
+    ot = object_type(otype)
+    labels = _VALUE_LABELS[ot.name]
+    cols = [
+        Column(f, COLUMN_LABELS[ot.name][f], _FIELD_KINDS.get(f, _KINDS[ot.schema[f]]),
+               labels=labels.get(f))
+        for f in new.columns
+        if f in ot.schema
+    ]  # fmt: skip
+    return people_table(new, cols)
+
+
 def history_table(events: pd.DataFrame, object_id: str, otype: str) -> PeopleTable:
-    """One object's events, oldest first; the baseline's attributes written out."""
+    """One object's events, oldest first; the baseline's (and a deletion's) attributes
+    written out; edits from other programs marked "external edit", by "(unknown)" where the
+    database could not tell who."""
     ot = object_type(otype)
     ev = events.copy()
     created = ev["field"] == CREATED
     ev.loc[created, "new"] = [_readable_baseline(ot.name, v) for v in ev.loc[created, "new"]]
+    deleted = ev["field"] == DELETED
+    ev.loc[deleted, "old"] = [_readable_baseline(ot.name, v) for v in ev.loc[deleted, "old"]]
+    ev["by"] = [_("(unknown)") if b is None or b != b else b for b in ev["by"]]
+    for f, labels in _VALUE_LABELS[ot.name].items():  # statuses and kinds as people read them
+        rows = ev["field"] == f
+        for c in ("old", "new"):
+            ev.loc[rows, c] = [
+                v if v is None or v != v else _(labels.get(v, str(v))) for v in ev.loc[rows, c]
+            ]
     fields = {f: COLUMN_LABELS[ot.name][f] for f in ot.schema}
-    fields[CREATED] = N_("(baseline record)")
+    fields[CREATED] = N_("(created)")
+    fields[DELETED] = N_("(deleted)")
+    fields[NOTE] = N_("(note)")
+    fields[GEOMETRY] = N_("(geometry changed)")
     cols = [
         Column("id", EVENT_LABELS["id"], "int"),
         Column("at", EVENT_LABELS["at"]),
         Column("effective_date", EVENT_LABELS["effective_date"], "date"),
         Column("field", EVENT_LABELS["field"], labels=fields),
-        Column("old", EVENT_LABELS["old"]),
+        Column("old", EVENT_LABELS["old"], wide=True),
         Column("new", EVENT_LABELS["new"], wide=True),
         Column("by", EVENT_LABELS["by"]),
+        Column("client", EVENT_LABELS["client"], labels=CLIENT_LABELS),
         Column("note", EVENT_LABELS["note"], wide=True),
     ]
     return people_table(

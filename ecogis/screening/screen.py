@@ -18,11 +18,16 @@ Verdicts
     below ``min_eligible_mu`` (or nothing is left at all).
 ``unknown``
     A raster check cannot be decided: more than :data:`NODATA_MAX_SHARE` of the pixels under
-    the site have no data (or no pixel centre falls inside the site). Never a silent fail.
+    the site have no data (or no pixel centre falls inside the site). Or more than
+    :data:`NODATA_MAX_SHARE` of the site lies outside the study area (the ``boundary`` layer;
+    where there is none, the extents of the layers checked): the data do not say what is
+    there. Never a silent fail.
 
 The verdict of a site is the worst of its checks, in the order
 ``pass < conditional < unknown < fail``: a site that certainly fails one check fails, even
-if another check is undecided.
+if another check is undecided. Outside the study area a vector check cannot fail a site (its
+layer does not cover the land): such a fail counts as ``unknown``; the minimum area still
+fails a site that is too small even counting the unjudged land as usable.
 
 Numbers
 -------
@@ -59,9 +64,10 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
 from ..errors import CRSError, EcogisWarning, LayerError, RuleError
+from ..i18n import _
 from ..units import m2_to_mu
-from .checks import CheckContext, _mu
-from .model import ID_COLUMNS, REASON_SEP, TABLE_ROUNDING, VERDICTS
+from .checks import CheckContext, _mu, _pct
+from .model import ID_COLUMNS, NODATA_MAX_SHARE, REASON_SEP, REASONS, TABLE_ROUNDING, VERDICTS
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -72,6 +78,11 @@ if TYPE_CHECKING:
 __all__ = ["ScreenResult", "screen_sites", "site_ids"]
 
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
+
+#: column of the share of each site outside the study area (when there is one)
+OUTSIDE_COLUMN = "study_area_outside"
+#: columns of the input that are for machines only, left out of the tables for people
+_MACHINE_COLUMNS = ("txt_points",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +136,7 @@ class ScreenResult:
         """The site table for CSV / XLSX: no geometry, numbers rounded (the GeoPackage keeps
         full precision)."""
         df = pd.DataFrame(self.sites.drop(columns=self.sites.geometry.name))
+        df = df.drop(columns=[c for c in _MACHINE_COLUMNS if c in df.columns])
         for col in df.columns:
             if not pd.api.types.is_float_dtype(df[col]):
                 continue
@@ -177,8 +189,12 @@ def site_ids(sites: GeoDataFrame, id_field: str | None = None) -> pd.Series:
     name = sites.attrs.get("name", "sites") if hasattr(sites, "attrs") else "sites"
     if id_field is not None:
         if id_field not in sites.columns:
-            cols = ", ".join(c for c in sites.columns if c != sites.geometry.name) or "(none)"
-            raise LayerError(f"{name}: --id-field {id_field!r} is not a column; columns: {cols}")
+            cols = ", ".join(c for c in sites.columns if c != sites.geometry.name) or _("(none)")
+            raise LayerError(
+                _("{name}: --id-field {field!r} is not a column; columns: {cols}").format(
+                    name=name, field=id_field, cols=cols
+                )
+            )
         ids = sites[id_field]
     else:
         col = next((c for c in ID_COLUMNS if c in sites.columns and sites[c].notna().all()), None)
@@ -188,7 +204,9 @@ def site_ids(sites: GeoDataFrame, id_field: str | None = None) -> pd.Series:
     if not ids.is_unique:
         dup = ids[ids.duplicated()].astype(str).unique()[:5]
         warnings.warn(
-            f"{name}: site ids are not unique ({', '.join(dup)} ...); rows keep their order",
+            _("{name}: site ids are not unique ({ids} ...); rows keep their order").format(
+                name=name, ids=", ".join(dup)
+            ),
             EcogisWarning,
             stacklevel=3,
         )
@@ -197,18 +215,35 @@ def site_ids(sites: GeoDataFrame, id_field: str | None = None) -> pd.Series:
 
 def _check_inputs(sites: GeoDataFrame, layers: Mapping[str, GeoDataFrame]) -> None:
     crs = sites.crs
+    from ..crs import is_metre_crs
+
     if crs is None:
-        raise CRSError("sites: no CRS; screening needs the sites in the projected working CRS")
+        raise CRSError(_("sites: no CRS; screening needs the sites in the projected working CRS"))
     if crs.is_geographic:
         raise CRSError(
-            f"sites: geographic CRS {crs.to_string()}; screening measures in metres — "
-            "reproject to the working CRS first (e.g. EPSG:4547)"
+            _(
+                "sites: geographic CRS {crs}; screening measures in metres — reproject to the "
+                "working CRS first (e.g. EPSG:4547)"
+            ).format(crs=crs.to_string())
+        )
+    if not is_metre_crs(crs):
+        raise CRSError(
+            _(
+                "sites: CRS {crs} does not measure in metres; screening measures in metres — "
+                "reproject to the working CRS first (e.g. EPSG:4547)"
+            ).format(crs=crs.to_string())
         )
     for name, gdf in layers.items():
         if gdf.crs is None or gdf.crs != crs:
             raise CRSError(
-                f"layer {name!r} is in {gdf.crs.to_string() if gdf.crs else 'no CRS'}, the sites "
-                f"in {crs.to_string()}; reproject everything to one working CRS"
+                _(
+                    "layer {name!r} is in {crs}, the sites in {sites}; reproject everything to "
+                    "one working CRS"
+                ).format(
+                    name=name,
+                    crs=gdf.crs.to_string() if gdf.crs else _("no CRS"),
+                    sites=crs.to_string(),
+                )
             )
 
 
@@ -243,6 +278,7 @@ def screen_sites(
     min_overlap_m2: float = 0.0,
     engine=None,
     progress: Callable[[int], None] | None = None,
+    study_area=None,
 ) -> ScreenResult:
     """Screen candidate sites against a rule set.
 
@@ -271,6 +307,11 @@ def screen_sites(
     progress : callable, optional
         Called as ``progress(n)`` when ``n`` more site-checks are done; the total is
         ``len(sites) * (len(ruleset.checks) + 1)``.
+    study_area : optional
+        Where the data can judge a site: a shapely geometry in the sites' CRS, or an object
+        with ``geometry`` and ``label`` (:class:`ecogis.io.project.StudyArea`). A site more
+        than :data:`~ecogis.screening.model.NODATA_MAX_SHARE` outside it is ``unknown``; the
+        share is in the column ``study_area_outside``.
 
     Returns
     -------
@@ -290,13 +331,22 @@ def screen_sites(
     for c in ruleset.checks:
         if c.rule not in RULES:
             raise RuleError(
-                f"{c.key}.rule: no check function for rule {c.rule!r}; "
-                f"registered: {', '.join(RULES)}"
+                _("{key}.rule: no check function for rule {rule!r}; registered: {known}").format(
+                    key=c.key, rule=c.rule, known=", ".join(RULES)
+                )
             )
         if c.layer and c.layer not in layers:
-            raise RuleError(f"{c.key}.layer: layer {c.layer!r} was not loaded for screening")
+            raise RuleError(
+                _("{key}.layer: layer {layer!r} was not loaded for screening").format(
+                    key=c.key, layer=c.layer
+                )
+            )
         if c.raster and c.raster not in rasters:
-            raise RuleError(f"{c.key}.raster: raster {c.raster!r} was not opened for screening")
+            raise RuleError(
+                _("{key}.raster: raster {raster!r} was not opened for screening").format(
+                    key=c.key, raster=c.raster
+                )
+            )
 
     n = len(sites)
     ids = site_ids(sites, id_field)
@@ -310,9 +360,24 @@ def screen_sites(
     status = np.zeros(n, dtype=np.int8)
     # per site: (rank, reason, "rule:target"); sorted worst first at the end, so the first
     # reason is always one that decides the verdict
-    notes: list[list[tuple[int, str, str]]] = [[] for _ in range(n)]
+    notes: list[list[tuple[int, str, str]]] = [[] for _i in range(n)]
     columns: dict[str, np.ndarray] = {}
     exclusions: list[GeoSeries] = []
+    unknown = _RANK["unknown"]
+    # the land outside the study area cannot be judged: said first among the undecided
+    uncovered = np.zeros(n, dtype=bool)
+    if study_area is not None:
+        outside = _study_area_outside(geoms, area, study_area)
+        columns[OUTSIDE_COLUMN] = outside
+        uncovered = outside > NODATA_MAX_SHARE + 1e-12
+        where = getattr(study_area, "label", "") or _("the study area")
+        for i in np.flatnonzero(uncovered):
+            status[i] = max(status[i], unknown)
+            text = _(
+                "{share} of the site lies outside the study area ({area}): the data do not "
+                "cover it, so it cannot be judged there"
+            ).format(share=_pct(outside[i]), area=where)
+            notes[i].append((unknown, text, "outside:study_area"))
     for check, prefix in zip(ruleset.checks, _prefixes(ruleset.checks), strict=True):
         target = check.target
         ctx = CheckContext(
@@ -329,6 +394,9 @@ def screen_sites(
         )
         res = RULES[check.rule].function()(ctx)
         st = np.array([_RANK[s] for s in res.status], dtype=np.int8)
+        if check.layer:
+            # a layer that does not cover the site cannot fail it: undecided there
+            st[uncovered & (st == _RANK["fail"])] = unknown
         status = np.maximum(status, st)
         for i in np.flatnonzero(st > 0):
             notes[i].append((int(st[i]), res.reasons[i] or "", f"{check.rule}:{target}"))
@@ -349,15 +417,26 @@ def screen_sites(
     eligible_mu = m2_to_mu(eligible)
     small = (eligible <= min_overlap_m2) | (eligible_mu < ruleset.min_eligible_mu - 1e-9)
     fail = _RANK["fail"]
-    basis = f"，依据：{ruleset.basis}" if ruleset.basis else ""
+    basis = _(REASONS["basis"]).format(basis=ruleset.basis) if ruleset.basis else ""
     for i in np.flatnonzero(small):
         status[i] = fail
         cut = area[i] - eligible[i] > min_overlap_m2
-        what = "剔除禁止区域后可用面积" if cut else "地块面积"
         if ruleset.min_eligible_mu > 0:
-            text = f"{what} {_mu(eligible[i])}，少于最低要求 {ruleset.min_eligible_mu:g} 亩{basis}"
+            text = (
+                _(
+                    "area left after cutting away the excluded land {area}, below the required "
+                    "minimum of {min} mu{basis}"
+                )
+                if cut
+                else _("site area {area}, below the required minimum of {min} mu{basis}")
+            )
         else:
-            text = f"{what} {_mu(eligible[i])}，没有可用的部分"
+            text = (
+                _("area left after cutting away the excluded land {area}: nothing is usable")
+                if cut
+                else _("site area {area}: nothing is usable")
+            )
+        text = text.format(area=_mu(eligible[i]), min=f"{ruleset.min_eligible_mu:g}", basis=basis)
         notes[i].append((fail, text, "min_eligible"))
     for note in notes:
         note.sort(key=lambda t: -t[0])
@@ -407,3 +486,21 @@ def screen_sites(
         layers={k: layers[k] for k in needed if k in layers},
         labels=dict(labels),
     )
+
+
+def _study_area_outside(geoms: GeoDataFrame, area: np.ndarray, study_area) -> np.ndarray:
+    """Share of each site's area outside the study area (0 for a site of no area)."""
+    outline = getattr(study_area, "geometry", study_area)
+    arr = np.asarray(geoms.geometry.values, dtype=object)
+    inside = np.zeros(len(arr))
+    if outline is None or shapely.is_empty(outline):
+        return np.where(area > 0, 1.0, 0.0)
+    shapely.prepare(outline)
+    covered = shapely.covers(outline, arr)
+    inside[covered] = area[covered]
+    rest = np.flatnonzero(~covered & shapely.intersects(outline, arr))
+    if len(rest):
+        inside[rest] = shapely.area(shapely.intersection(arr[rest], outline))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(area > 0, 1.0 - inside / area, 0.0)
+    return np.clip(share, 0.0, 1.0)

@@ -431,7 +431,12 @@ def _screen_project(
     )
     sites.to_file(inp / "sites.gpkg")
     checks = [{"layer": "redline", "rule": "exclude", "label": "生态保护红线"}]
+    # the study area: without it only the red line's extent would count as covered by data
+    gpd.GeoDataFrame(
+        {"name": ["旗界"]}, geometry=[box(X0 - 5000, Y0 - 5000, X0 + 5000, Y0 + 5000)], crs=4547
+    ).to_file(inp / "boundary.gpkg")
     layers = {
+        "boundary": {"path": "boundary.gpkg", "role": "boundary"},
         "redline": {"path": "red.gpkg", "role": "control", "label": "生态保护红线"},
         "sites": {"path": "sites.gpkg", "role": "sites", "id_field": "site_id"},
     }
@@ -925,10 +930,11 @@ CASES: list[Case] = [
     Case(
         "dem-in-degrees",
         "screen",
-        "DEM in geographic degrees (EPSG:4490) over the sites",
-        R,
-        "degrees",
+        "DEM in geographic degrees (EPSG:4490) over the sites: warped for the slope, right verdicts",
+        "ok",
+        "",
         _screen_case(_dem_writer(crs=4490, bounds=(113.9, 42.3, 114.1, 42.5))),
+        _check_screen_s1_pass,
     ),
     Case(
         "sites-no-prj",

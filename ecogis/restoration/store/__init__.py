@@ -1,6 +1,8 @@
 """Where the restoration registry lives: a GeoPackage file, or a PostGIS schema.
 
-One write algorithm (:mod:`.base`) over two dialects (:mod:`.gpkg`, :mod:`.postgis`).
+One write algorithm (:mod:`.base`) over two dialects (:mod:`.gpkg`, :mod:`.postgis`); the
+event log is written by history triggers generated for both from the registry schema
+(:mod:`.history`), for ecogis and every other client.
 """
 
 from __future__ import annotations

@@ -16,7 +16,12 @@ Tables (schema ``ecogis`` unless the URI's ``?schema=`` or ``schema=`` says othe
     precision, integer, date) with a unique id column, and ``geom geometry(MultiPolygon,
     SRID)`` with a GiST index, so QGIS opens them as ordinary layers.
 ``events``
-    The append-only log; a trigger refuses UPDATE, DELETE and TRUNCATE.
+    The append-only log; a trigger refuses UPDATE, DELETE and TRUNCATE. It is written by the
+    PL/pgSQL history triggers on ``pits`` and ``plots`` (:mod:`.history`) for every INSERT,
+    UPDATE and DELETE, from ecogis or any other client (QGIS, ``psql``): ecogis sets who,
+    note, batch, time and effective date as transaction-local settings ``ecogis.*``
+    (``set_config(..., true)``); without them an event is an external edit by the
+    ``session_user``, dated the server's ``current_date``.
 
 Locking. Every write is one transaction. An update of known objects takes a shared
 transaction-level advisory lock on the registry and then ``SELECT ... FOR UPDATE`` on the
@@ -44,9 +49,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ...errors import DataSourceError, RegistryError
+from ...i18n import _
 from ..model import EVENT_COLUMNS, OBJECT_TYPES
 from ..plan import normalize_objects
-from .base import Registry, baseline_events, empty_plots, new_batch, records
+from .base import Registry, empty_plots
+from .history import POSTGRES, history_triggers
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -59,6 +66,7 @@ DEFAULT_SCHEMA = "ecogis"
 
 _SQL_TYPES = {"text": "text", "real": "double precision", "int": "integer", "date": "date"}
 _GEOM = "geom"
+_GEOMETRY = {"pits": _GEOM, "plots": _GEOM}
 _TABLES = ("pits", "plots", "events")
 #: first key of the registry's advisory lock ("ECOG"); the second is hashtext(schema)
 _LOCK_CLASS = 0x45434F47
@@ -93,11 +101,16 @@ class PgRegistry(Registry):
         self.label = f"{self._src.label} schema {self.schema}"
         with self._connect() as conn:
             missing = [t for t in _TABLES if t not in _existing_tables(conn, self.schema)]
+            columns = _columns(conn, self.schema, "events")
         if missing:
             raise DataSourceError(
-                f"{self.label}: no ecogis registry here (missing tables: {', '.join(missing)}); "
-                "build it with 'ecogis pits init -c CONFIG'"
+                _(
+                    "{registry}: no ecogis registry here (missing tables: {tables}); build it "
+                    "with 'ecogis registry init -c CONFIG'"
+                ).format(registry=self.label, tables=", ".join(missing))
             )
+        #: built before the history triggers (no client column)
+        self.legacy = "client" not in columns
 
     def __repr__(self) -> str:
         return f"PgRegistry({self._src.label!r}, schema={self.schema!r})"
@@ -121,17 +134,20 @@ class PgRegistry(Registry):
         plots: gpd.GeoDataFrame | None,
         *,
         by: str,
-        note: str | None = "initial import",
+        note: str | None = None,
         overwrite: bool = False,
+        exist_ok: bool = False,
         schema: str | None = None,
     ) -> PgRegistry:
-        """Build a registry from pits and plots layers; each object gets a ``*created*`` event.
+        """Build a registry from pits and plots layers: each object gets a ``*created*`` event,
+        and the dates of its known past are events with those effective dates.
 
-        Everything is created in one transaction (the schema too, if missing). With
-        ``overwrite`` the existing tables are first moved to the schema
-        ``SCHEMA_bak_YYYYmmddHHMMSS`` (their history is never simply discarded).
+        Everything is created in one transaction (the schema too, if missing) under the
+        registry's exclusive lock, so two first uses at once build it once: with
+        ``exist_ok`` the second opens the first's registry. With ``overwrite`` the existing
+        tables are first moved to the schema ``SCHEMA_bak_YYYYmmddHHMMSS`` (their history is
+        never simply discarded).
         """
-        import shapely
         from psycopg import sql
 
         from ...io.postgis import connect
@@ -143,16 +159,21 @@ class PgRegistry(Registry):
             plots if plots is not None else empty_plots(pits.crs), "plot", name="plots"
         )
         if pits.crs is None:
-            raise RegistryError(f"{label}: the pits layer has no CRS; a PostGIS table needs one")
+            raise RegistryError(
+                _("{registry}: the pits layer has no CRS; a PostGIS table needs one").format(
+                    registry=label
+                )
+            )
         srid = pits.crs.to_epsg()
         if srid is None:
             raise RegistryError(
-                f"{label}: CRS {pits.crs.to_string()} has no EPSG code; reproject the pits and "
-                "plots to an EPSG CRS (e.g. EPSG:4547) first"
+                _(
+                    "{registry}: CRS {crs} has no EPSG code; reproject the pits and plots to an "
+                    "EPSG CRS (e.g. EPSG:4547) first"
+                ).format(registry=label, crs=pits.crs.to_string())
             )
         if plots.crs is not None and len(plots) and plots.crs != pits.crs:
             plots = plots.to_crs(pits.crs)
-        batch = new_batch()
         s = sql.Identifier(schema)
         with connect(src) as conn:
             try:
@@ -162,48 +183,72 @@ class PgRegistry(Registry):
                     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
                     old = _existing_tables(conn, schema)
                     if old and not overwrite:
+                        if exist_ok:
+                            return cls(uri, schema=schema)
                         raise RegistryError(
-                            f"{label}: registry exists; pass --overwrite to rebuild it (the old "
-                            "tables are kept in a backup schema)"
+                            _(
+                                "{registry}: registry exists; pass --overwrite to rebuild it (the "
+                                "old tables are kept in a backup schema)"
+                            ).format(registry=label)
                         )
                     if old:
-                        bak = f"{schema}_bak_{_dt.datetime.now().strftime('%Y%m%d%H%M%S')}"[:63]
-                        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(bak)))
-                        for t in old:
-                            conn.execute(
-                                sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-                                    sql.Identifier(schema, t), sql.Identifier(bak)
-                                )
-                            )
-                        # the log's trigger function goes along with the log
-                        fn = sql.Identifier(schema, "events_append_only")
-                        if conn.execute(
-                            "SELECT to_regprocedure(%s)", (fn.as_string(conn) + "()",)
-                        ).fetchone()[0]:
-                            conn.execute(
-                                sql.SQL("ALTER FUNCTION {}() SET SCHEMA {}").format(
-                                    fn, sql.Identifier(bak)
-                                )
-                            )
+                        _move_to_backup(conn, schema, old)
                     _create_tables(conn, schema, srid)
-                    at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
-                    for ot, gdf in ((OBJECT_TYPES["pit"], pits), (OBJECT_TYPES["plot"], plots)):
-                        recs = records(gdf, ot.schema)
-                        wkb = shapely.to_wkb(gdf.geometry.to_numpy())
-                        insert = _statement(schema, "insert_object", ot=ot, geometry=(_GEOM, srid))
-                        with conn.cursor() as cur:
-                            cur.executemany(
-                                insert, [(*r.values(), g) for r, g in zip(recs, wkb, strict=True)]
-                            )
-                            cur.executemany(
-                                _statement(schema, "insert_event"),
-                                baseline_events(ot, recs, at=at, by=by, note=note, batch=batch),
-                            )
+                    reg = cls._bare(uri, src, schema)
+                    reg._populate(conn, {"pit": pits, "plot": plots}, by=by, note=note)
             except _pg_errors() as exc:
                 raise RegistryError(
-                    f"{label}: cannot build the registry, nothing written: {_one_line(exc)}"
+                    _("{registry}: cannot build the registry, nothing written: {error}").format(
+                        registry=label, error=_one_line(exc)
+                    )
                 ) from None
-        return cls(uri, schema=schema)
+        built = cls(uri, schema=schema)
+        built.built = True
+        return built
+
+    @classmethod
+    def _bare(cls, uri: str, src, schema: str) -> PgRegistry:
+        """A registry object inside the transaction that builds it (no checks)."""
+        reg = cls.__new__(cls)
+        reg.uri, reg.timeout, reg._src, reg.schema = str(uri), 60.0, src, schema
+        reg.label, reg.legacy = f"{src.label} schema {schema}", False
+        return reg
+
+    def upgrade(self) -> bool:
+        """Give a registry built by an older ecogis its history triggers (and the event log
+        its client column), in one transaction; False when it has them already."""
+        from psycopg import sql
+
+        with self._connect() as conn, conn.transaction():
+            _lock(conn, self.schema, exclusive=True)
+            done = False
+            ev = sql.Identifier(self.schema, "events")
+            conn.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN "by" DROP NOT NULL').format(ev))
+            if "client" not in _columns(conn, self.schema, "events"):
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} ADD COLUMN client text").format(
+                        sql.Identifier(self.schema, "events")
+                    )
+                )
+                done = True
+            if self._missing_triggers(conn):
+                for ot in OBJECT_TYPES.values():
+                    conn.execute(
+                        sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
+                            sql.Identifier(ot.table + "_history"),
+                            sql.Identifier(self.schema, ot.table),
+                        )
+                    )
+                    conn.execute(
+                        sql.SQL("DROP FUNCTION IF EXISTS {}()").format(
+                            sql.Identifier(self.schema, ot.table + "_history")
+                        )
+                    )
+                for ddl in history_triggers(POSTGRES, schema=self.schema, geometry=_GEOMETRY):
+                    conn.execute(ddl)
+                done = True
+        self.legacy = False
+        return done
 
     # -------------------------------------------------------------------- transactions
 
@@ -226,7 +271,11 @@ class PgRegistry(Registry):
                 with conn.transaction():
                     yield conn
             except _pg_errors() as exc:
-                raise DataSourceError(f"{self.label}: cannot read: {_one_line(exc)}") from None
+                raise DataSourceError(
+                    _("{registry}: cannot read: {error}").format(
+                        registry=self.label, error=_one_line(exc)
+                    )
+                ) from None
 
     @contextlib.contextmanager
     def _write_transaction(self, rows: dict[str, set[str]] | None) -> Iterator[psycopg.Connection]:
@@ -259,27 +308,41 @@ class PgRegistry(Registry):
                     yield conn
             except psycopg.errors.LockNotAvailable:
                 raise RegistryError(
-                    f"{self.label}: another user kept the registry locked for more than "
-                    f"{self.timeout:g} s; nothing written, try again"
+                    _(
+                        "{registry}: another user kept the registry locked for more than "
+                        "{seconds:g} s; nothing written, try again"
+                    ).format(registry=self.label, seconds=self.timeout)
                 ) from None
             except psycopg.errors.DeadlockDetected:
                 raise RegistryError(
-                    f"{self.label}: two writers waited for each other; nothing written, try again"
+                    _(
+                        "{registry}: two writers waited for each other; nothing written, try again"
+                    ).format(registry=self.label)
                 ) from None
             except psycopg.errors.RaiseException as exc:
-                raise RegistryError(f"{self.label}: {_one_line(exc)}; nothing written") from None
+                raise RegistryError(
+                    _("{registry}: {error}; nothing written").format(
+                        registry=self.label, error=_one_line(exc)
+                    )
+                ) from None
             except psycopg.OperationalError as exc:
                 raise DataSourceError(
-                    f"{self.label}: connection lost, nothing written: {_one_line(exc)}"
+                    _("{registry}: connection lost, nothing written: {error}").format(
+                        registry=self.label, error=_one_line(exc)
+                    )
                 ) from None
             except psycopg.Error as exc:
                 raise RegistryError(
-                    f"{self.label}: write failed, nothing written: {_one_line(exc)}"
+                    _("{registry}: write failed, nothing written: {error}").format(
+                        registry=self.label, error=_one_line(exc)
+                    )
                 ) from None
 
     # -------------------------------------------------------------------- dialect
 
     def _sql(self, name: str, **parts):
+        if name == "events":
+            parts["legacy"] = getattr(self, "legacy", False)
         return _statement(self.schema, name, **parts)
 
     def _geometry_column(self, conn, table: str) -> tuple[str, int] | None:
@@ -308,6 +371,41 @@ class PgRegistry(Registry):
 
         return f"{os.getpid()} {conn.info.backend_pid}"
 
+    def _set_context(self, conn, *, at, by, note, batch) -> None:
+        at = at.isoformat() if hasattr(at, "isoformat") else str(at)
+        conn.execute(
+            "SELECT set_config('ecogis.client', 'ecogis', true), set_config('ecogis.at', %s, true),"
+            " set_config('ecogis.by', %s, true), set_config('ecogis.note', %s, true),"
+            " set_config('ecogis.batch', %s, true), set_config('ecogis.effective_date', '', true)",
+            (at, by, note or "", batch),
+        )
+
+    def _set_effective(self, conn, day, note) -> None:
+        conn.execute(
+            "SELECT set_config('ecogis.effective_date', %s, true), set_config('ecogis.note', %s, true)",
+            (day or "", note or ""),
+        )
+
+    def _clear_context(self, conn) -> None:
+        conn.execute("SELECT set_config('ecogis.client', '', true)")
+
+    def _missing_triggers(self, conn) -> list[str]:
+        rows = conn.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+            "AND NOT t.tgisinternal",
+            (self.schema,),
+        ).fetchall()
+        have = {(r[0], r[1]) for r in rows}
+        missing = [
+            f"{ot.table}_history"
+            for ot in OBJECT_TYPES.values()
+            if (ot.table, f"{ot.table}_history") not in have
+        ]
+        if "client" not in _columns(conn, self.schema, "events"):
+            missing.append("events.client")
+        return missing
+
 
 # ------------------------------------------------------------------------ helpers
 
@@ -331,6 +429,8 @@ def _statement(schema: str, name: str, **parts):
             "at": sql.SQL("""to_char("at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""),
             "effective_date": sql.SQL("to_char(effective_date, 'YYYY-MM-DD')"),
         }
+        if parts.get("legacy"):
+            exprs["client"] = sql.SQL("NULL::text")
         cols = sql.SQL(", ").join(exprs.get(c, sql.Identifier(c)) for c in EVENT_COLUMNS)
         query = sql.SQL("SELECT {} FROM {}").format(cols, sql.Identifier(schema, "events"))
         if where:
@@ -375,13 +475,17 @@ def _source(uri: str, schema: str | None):
     src = parse_postgis_uri(str(uri))
     if src.table:
         raise DataSourceError(
-            f"{src.label}: a registry URI names a database (and ?schema=NAME), not a table "
-            f"({src.qualified}); the registry's tables are pits, plots and events"
+            _(
+                "{uri}: a registry URI names a database (and ?schema=NAME), not a table "
+                "({table}); the registry's tables are pits, plots and events"
+            ).format(uri=src.label, table=src.qualified)
         )
     schema = schema or src.schema or DEFAULT_SCHEMA
     if not _IDENT_RE.match(schema):
         raise DataSourceError(
-            f"{src.label}: bad schema name {schema!r} (no spaces or double quotes, at most 63 bytes)"
+            _(
+                "{uri}: bad schema name {schema!r} (no spaces or double quotes, at most 63 bytes)"
+            ).format(uri=src.label, schema=schema)
         )
     return src, schema
 
@@ -455,9 +559,10 @@ def _create_tables(conn, schema: str, srid: int) -> None:
                 field text NOT NULL,
                 old text,
                 new text,
-                "by" text NOT NULL,
+                "by" text,
                 note text,
-                batch text
+                batch text,
+                client text
             )"""
         ).format(ev=ev)
     )
@@ -481,6 +586,38 @@ def _create_tables(conn, schema: str, srid: int) -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
         ).format(ev=ev, fn=fn)
     )
+    for ddl in history_triggers(POSTGRES, schema=schema, geometry=_GEOMETRY):
+        conn.execute(ddl)
+
+
+def _columns(conn, schema: str, table: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+        "AND table_name = %s",
+        (schema, table),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _move_to_backup(conn, schema: str, old: list[str]) -> None:
+    """Move a registry's tables (and their trigger functions) to SCHEMA_bak_YYYYmmddHHMMSS."""
+    from psycopg import sql
+
+    bak = f"{schema}_bak_{_dt.datetime.now().strftime('%Y%m%d%H%M%S')}"[:63]
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(bak)))
+    for t in old:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                sql.Identifier(schema, t), sql.Identifier(bak)
+            )
+        )
+    # the trigger functions go along with their tables
+    for name in ("events_append_only", "pits_history", "plots_history"):
+        fn = sql.Identifier(schema, name)
+        if conn.execute("SELECT to_regprocedure(%s)", (fn.as_string(conn) + "()",)).fetchone()[0]:
+            conn.execute(
+                sql.SQL("ALTER FUNCTION {}() SET SCHEMA {}").format(fn, sql.Identifier(bak))
+            )
 
 
 def _insert_event(schema: str):
@@ -488,7 +625,7 @@ def _insert_event(schema: str):
 
     return sql.SQL(
         'INSERT INTO {} ("at", effective_date, object_type, object_id, field, old, new, "by", '
-        "note, batch) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "note, batch, client) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     ).format(sql.Identifier(schema, "events"))
 
 
