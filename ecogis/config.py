@@ -279,6 +279,7 @@ _TOP_KEYS = {
     "registry": str,
     "basemap": str,
     "attribution": (str, list),  # data sources named on maps (ecogis.mapping reads it)
+    "organisation": str,  # who makes the maps and reports (制图单位), ecogis.reports
 }
 _LAYER_KEYS = {
     "path": str,

@@ -2,10 +2,11 @@
 # Set up everything the test suite needs on a fresh Debian machine, then run it.
 #   bash tests/run.sh            # everything: lint, unit, CLI, browser and PostGIS tests
 #   bash tests/run.sh -k overlay # extra arguments go to pytest
-# Installs: Debian chromium (browser tests), fonts-noto-cjk (Chinese text in screenshots),
-# PostgreSQL 15 + PostGIS 3 (database tests), gdal-bin (ogrinfo / ogr2ogr edit the registry as
-# QGIS does; gdalwarp / gdaldem are the reference for slopes of warped DEMs), python3-gdal
-# (GDAL's GeoPackage validator); the Python package with its test extra.
+# Installs: Debian chromium (browser tests), fonts-noto-cjk (Chinese text in screenshots, map
+# sheets and report figures), PostgreSQL 15 + PostGIS 3 (database tests), gdal-bin (ogrinfo /
+# ogr2ogr edit the registry as QGIS does; gdalwarp / gdaldem are the reference for slopes of
+# warped DEMs), python3-gdal (GDAL's GeoPackage validator), LibreOffice Writer and poppler-utils
+# (Word reports converted to PDF and read back); the Python package with its test extra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || need_apt+=(postgresql-15 post
 command -v gdaldem >/dev/null 2>&1 || need_apt+=(gdal-bin)
 # GDAL's validate_gpkg.py, run by the system Python, checks every GeoPackage ecogis writes
 /usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" 2>/dev/null || need_apt+=(python3-gdal)
+# Word reports: LibreOffice converts each to PDF (about 70 MB to download, 210 MB installed),
+# poppler reads the PDFs back (pdfinfo, pdftotext)
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-writer-nogui)
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== apt-get install ${need_apt[*]}"
   $SUDO apt-get update -qq

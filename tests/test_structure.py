@@ -36,6 +36,8 @@ ALLOWED = {
     "screening": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
     "restoration": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
     "demo": BASE | {"io", "controls", "screening", "restoration", "mapping", "overlay", "raster"},
+    # documents and map sheets: built from the jobs' results, colours from the web maps
+    "reports": BASE | {"io", "controls", "screening", "restoration", "mapping"},
     "cli": None,  # the command line may use everything
     "__init__": None,
     "__main__": None,

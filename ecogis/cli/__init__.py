@@ -36,6 +36,7 @@ COMMANDS = {
     "progress": "progress_cmd:progress",
     "registry": "registry_cmd:registry",
     "map": "map_cmd:map_group",
+    "report": "report_cmd:report",
 }
 
 EXIT_USAGE = 2

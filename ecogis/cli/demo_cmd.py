@@ -31,7 +31,9 @@ from .summaries import controls_summary, progress_summary, screening_summary, wr
     4. builds the restoration registry, reports progress for 2022
        -> results/progress.xlsx
     5. writes the controls, progress and screening maps
-       -> maps/*.html (they open offline)
+       -> maps/*.html (they open offline), a map sheet to print
+       -> maps/controls.pdf, and the three Word reports
+       -> results/screening.docx, progress.docx, controls.docx
 
     Running it again starts the demo afresh (the demo registry is rebuilt).
 
@@ -197,3 +199,17 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
         )
         for path in paths:
             echo(_("map: {path}").format(path=path))
+
+        # documents for people (issue 13): a map sheet to print and the three reports
+        from ..i18n import is_chinese
+        from ..reports import write_map_sheet, write_report
+        from ..reports.run import screen_for_report
+
+        # a review opinion quotes the reasons: in Chinese, whatever the interface language
+        review = screening if is_chinese() else screen_for_report(project, "pv_sand_control")
+        sheet = write_map_sheet("controls", report, project, maps_dir / "controls.pdf",
+                                overwrite=True)  # fmt: skip
+        echo(_("map: {path}").format(path=sheet))
+        for kind, job in (("screening", review), ("progress", progress), ("controls", report)):
+            doc = write_report(kind, job, project, results / f"{kind}.docx", overwrite=True)
+            echo(_("wrote {path}").format(path=doc))

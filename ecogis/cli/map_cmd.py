@@ -9,6 +9,7 @@ import click
 
 from ..i18n import N_, _
 from ..mapping.model import BASEMAP_FORMS, MBTILES_MAX_MB, PROJECTIONS, TIANDITU_ENV
+from ..reports.model import PAPERS, SHEET_DPI, SHEET_SUFFIXES
 from .base import group
 from .options import check_output, config_option, echo, open_project, overwrite_option
 
@@ -29,9 +30,39 @@ def _check_basemap(ctx, param, value):
     return value
 
 
+# printable map sheets (issue 13): the options here, the rest at the end of the module
+def _sheet_options(f):
+    """--paper, --landscape, --dpi, --font: how a .pdf / .png map sheet is printed."""
+    f = click.option(
+        "--font",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=N_("Sheets: a font file with Chinese characters [default: an installed one]."),
+    )(f)
+    f = click.option(
+        "--dpi",
+        type=click.IntRange(50, 1200),
+        default=SHEET_DPI,
+        show_default=True,
+        help=N_("Sheets: resolution of a PNG (and of rasters in a PDF)."),
+    )(f)
+    f = click.option(
+        "--landscape", is_flag=True, help=N_("Sheets: the long side of the paper across.")
+    )(f)
+    f = click.option(
+        "--paper",
+        type=click.Choice(tuple(PAPERS)),
+        default="A4",
+        show_default=True,
+        help=N_("Sheets: paper size."),
+    )(f)
+    return f
+
+
 def _map_options(f):
     """Options every map command shares (applied bottom-up: -c first in --help)."""
     f = overwrite_option(f)
+    f = _sheet_options(f)
     f = click.option(
         "--mbtiles-max-mb",
         type=click.FloatRange(min=0, min_open=True),
@@ -76,7 +107,10 @@ def _map_options(f):
         "--output",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help=N_("HTML file to write [default: maps/<kind>.html in the current folder]."),
+        help=N_(
+            "HTML file to write [default: maps/<kind>.html in the current folder], or a "
+            "printable map sheet: FILE.pdf or FILE.png."
+        ),
     )(f)
     return config_option(f)
 
@@ -125,11 +159,15 @@ def map_group():
     ),
 )
 @_map_options
-def controls_cmd(config_path, output, basemap, online, projection, mbtiles_max_mb, overwrite):
+def controls_cmd(
+    config_path, output, basemap, online, projection, mbtiles_max_mb, overwrite, **sheet
+):
     from ..controls import build_controls_map, run_controls
 
     with open_project(config_path) as project:
         target = _target(output, "controls", overwrite)
+        if _is_sheet(target):
+            return _sheet("controls", run_controls(project), project, target, overwrite, sheet)
         context = _context(project, basemap, online, projection, mbtiles_max_mb)
         report = run_controls(project)
         m = build_controls_map(report, context=context)
@@ -207,12 +245,16 @@ def progress_cmd(
     time_step,
     start,
     end,
+    **sheet,
 ):
     from ..restoration import run_progress
     from ..restoration.map import build_progress_map, progress_timeline
 
     with open_project(config_path) as project:
         target = _target(output, "progress", overwrite)
+        if _is_sheet(target):
+            report = run_progress(project, year=year, as_of=as_of, replay_year=True)
+            return _sheet("progress", report, project, target, overwrite, sheet)
         context = _context(project, basemap, online, projection, mbtiles_max_mb)
         has_registry = project.registry_location is not None and project.registry_exists()
         if time_step is None:
@@ -288,6 +330,7 @@ def screening_cmd(
     sites_result,
     ruleset,
     id_field,
+    **sheet,
 ):
     from ..screening import build_screening_map, load_screening, run_screening
 
@@ -295,7 +338,9 @@ def screening_cmd(
         raise click.UsageError(_("give SITES or --sites-result, not both"))
     with open_project(config_path) as project:
         target = _target(output, "screening", overwrite)
-        context = _context(project, basemap, online, projection, mbtiles_max_mb)
+        context = None
+        if not _is_sheet(target):
+            context = _context(project, basemap, online, projection, mbtiles_max_mb)
         if sites_result is not None:
             if not sites_result.exists():
                 raise click.BadParameter(
@@ -308,6 +353,8 @@ def screening_cmd(
             result = load_screening(project, sites_result, ruleset=ruleset)
         else:
             result = run_screening(project, ruleset, sites, id_field=id_field)
+        if _is_sheet(target):
+            return _sheet("screening", result, project, target, overwrite, sheet)
         m = build_screening_map(result, context=context)
     _save(m, target, overwrite)
 
@@ -352,11 +399,13 @@ def _target(output: Path | None, kind: str, overwrite: bool) -> Path:
     if output is None:
         output = Path("maps") / f"{kind}.html"
         output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix.lower() not in (".html", ".htm"):
+    suffixes = (".html", ".htm", *SHEET_SUFFIXES)
+    if output.suffix.lower() not in suffixes:
         raise click.BadParameter(
-            _("{path}: a map is an .html file").format(path=output), param_hint="-o/--output"
+            _("{path}: a map is an .html file, or a .pdf / .png sheet").format(path=output),
+            param_hint="-o/--output",
         )
-    check_output(output, (".html", ".htm"), overwrite, "-o/--output")
+    check_output(output, suffixes, overwrite, "-o/--output")
     return output
 
 
@@ -366,3 +415,20 @@ def _save(m, target: Path, overwrite: bool) -> None:
     path = save_map(m, target, overwrite=overwrite)
     size = path.stat().st_size / 1e6
     echo(_("wrote {path} ({size:.1f} MB)").format(path=path, size=size))
+
+
+# --------------------------------------------------------------------------------------
+# printable map sheets (-o FILE.pdf / FILE.png): drawn by ecogis.reports
+# --------------------------------------------------------------------------------------
+
+
+def _is_sheet(target: Path) -> bool:
+    return target.suffix.lower() in SHEET_SUFFIXES
+
+
+def _sheet(kind, result, project, target, overwrite, sheet) -> None:
+    """Write the map sheet of a job's result instead of the HTML map."""
+    from ..reports import write_map_sheet
+
+    path = write_map_sheet(kind, result, project, target, overwrite=overwrite, **sheet)
+    echo(_("wrote {path} ({size:.1f} MB)").format(path=path, size=path.stat().st_size / 1e6))

@@ -117,3 +117,55 @@ REASONS = {
     "basis": N_(", basis: {basis}"),
     "area": N_("{mu} mu"),
 }
+
+# --------------------------------------------------------------------- review opinions
+# (the documents of ``ecogis report screening``: 选址审查意见)
+
+#: the opinion on a site in words, by verdict (shown with ``_()`` and ``.format``): ``site``
+#: the site id, ``area`` its area, ``cut`` the area cut away, ``eligible`` what is left,
+#: ``minimum`` the rule set's minimum, ``reason`` the deciding reason. ``conditional_limit``
+#: is a conditional site with nothing to cut (a limited overlap that needs approval)
+VERDICT_TEXT = {
+    "pass": N_(
+        "Site {site} ({area}) occupies none of the areas the rule set excludes and meets every "
+        "requirement. The site is agreed."
+    ),
+    "conditional": N_(
+        "Site {site} ({area}) overlaps areas it must avoid; after cutting them away ({cut}), "
+        "{eligible} remain, not less than the required {minimum}. The site is agreed in "
+        "principle within the remaining area, once its boundary has been adjusted."
+    ),
+    "conditional_limit": N_(
+        "Site {site} ({area}) occupies more of a limited area than allowed: {reason}. The site "
+        "can be agreed only after its boundary is adjusted or the competent authority approves."
+    ),
+    "fail": N_(
+        "Site {site} ({area}) does not meet the requirements: {reason}. The site is not agreed."
+    ),
+    "unknown": N_(
+        "No conclusion can be given for site {site} ({area}) yet: {reason}. Supplement the data "
+        "and review the site again."
+    ),
+}
+
+#: what each rule requires, in words (shown with ``_()`` and ``.format``)
+RULE_TEXT = {
+    "exclude": N_("must not occupy"),
+    "exclude_buffer": N_("must keep {buffer} m away"),
+    "require": N_("at least {share} of the site inside"),
+    "limit": N_("occupation limited to {limits}"),
+    "slope_max": N_("steeper than {max_deg}° on at most {max_share}"),
+    "raster_class": N_("forbidden land classes on at most {max_share}"),
+    "min_eligible": N_("eligible area at least {minimum}"),
+}
+
+#: the result of one check of one site, in words (shown with ``_()``)
+CHECK_OUTCOMES = {
+    "ok": N_("meets"),
+    "cut": N_("to be cut"),
+    "approval": N_("needs approval"),
+    "fails": N_("does not meet"),
+    "unknown": N_("cannot be decided"),
+}
+
+__all__ += ["VERDICT_TEXT", "RULE_TEXT", "CHECK_OUTCOMES"]
