@@ -110,9 +110,9 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
             check_coordinates(gdf, n)
         except CRSError as exc:
             crs_note = _("  CRS PROBLEM: {message}").format(message=exc)
-        s = summarize_layer(
-            gdf if gdf.crs is not None else gdf.iloc[0:0], work, id_field=spec.id_field
-        )
+        # coordinates that cannot be right (NaN, infinity, far outside the CRS) are not measured
+        measured = gdf.crs is not None and not crs_note
+        s = summarize_layer(gdf if measured else gdf.iloc[0:0], work, id_field=spec.id_field)
         s["features"] = len(gdf)
         crs = gdf.crs
         echo(_("  features: {n}").format(n=s["features"]))
@@ -146,7 +146,7 @@ def check(config_path, only, fix, out_dir, strict, overwrite):
                 )
             )
         problems += len(inv) + len(s["empty"]) + len(s["duplicates"]) + (gdf.crs is None)
-        if fix and gdf.crs is not None:
+        if fix and measured:
             out_dir.mkdir(parents=True, exist_ok=True)
             target = targets[n]
             with warnings.catch_warnings():
