@@ -12,9 +12,12 @@ How it is fast
    which side *could* cover the other; only those pairs run a prepared ``covers`` predicate.
    A pair where one geometry covers the other needs no intersection: the result is the
    smaller geometry and its area. The rest run a prepared ``intersects`` to drop disjoint pairs.
-3. Only pairs whose boundaries cross pay for ``shapely.intersection``, vectorised over chunks
-   of pairs. GEOS overlay costs 15-20 µs per pair whatever the vertex counts, so skipping the
-   contained pairs is the main saving.
+3. Only pairs whose boundaries cross pay for an intersection. A GEOS overlay costs 12-20 µs
+   per pair whatever the vertex counts (its topology graph, not the arithmetic, costs), so
+   pairs in general position go through an edge-arithmetic kernel instead
+   (:mod:`ecogis.overlay.crossing`: exact predicates with error bounds, crossing points rounded
+   as GEOS rounds them, Green's theorem for the area): the same vertices and areas as GEOS,
+   3-5x cheaper. Pairs whose boundaries touch or run along each other go to GEOS.
 4. Chunks run on a thread pool: shapely 2 releases the GIL inside its vectorised functions.
    A fork-based process pool was measured slower on 2 cores (1.0-1.2 s against 0.75-0.9 s
    for 200 000 patches x 2 000 red-line polygons): returning the geometries as WKB and
@@ -42,6 +45,7 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
 from ..errors import CRSError
+from .crossing import EdgeTable, crossing_overlay
 
 __all__ = [
     "intersect_pairs",
@@ -238,9 +242,8 @@ def _classify_chunk(sides: _Sides, li, ri, wl, wr, owner_left, keep_geometry):
     # the disjoint ones before the costly overlay.
     rest = np.flatnonzero(rel == _NONE)
     cross = rest[shapely.intersects(owner[rest], other[rest])]
-    inter = shapely.intersection(a[cross], b[cross])
     rel[cross] = _CROSSING
-    area[cross] = shapely.area(inter)
+    area[cross], inter = _measure_crossing(sides, li[cross], ri[cross], keep_geometry)
 
     keep = (rel != _NONE) & (area > 0)
     geometry = None
@@ -248,9 +251,30 @@ def _classify_chunk(sides: _Sides, li, ri, wl, wr, owner_left, keep_geometry):
         geometry = np.empty(n, dtype=object)
         geometry[wlm] = b[wlm]
         geometry[wrm] = a[wrm]
-        geometry[cross] = _polygonal_only(inter)
+        geometry[cross] = inter
         geometry = geometry[keep]
     return keep, rel[keep], area[keep], geometry
+
+
+def _measure_crossing(sides: _Sides, li: np.ndarray, ri: np.ndarray, keep_geometry: bool):
+    """Area (and geometry) of the intersection of pairs whose boundaries cross.
+
+    Pairs in general position go through the edge-arithmetic kernel
+    (:mod:`ecogis.overlay.crossing`), which yields GEOS's result several times faster; the
+    others (touching or collinear boundaries, Z, several shells with holes) through GEOS.
+    """
+    ul, il = np.unique(li, return_inverse=True)
+    ur, ir = np.unique(ri, return_inverse=True)
+    ok, area, geometry = crossing_overlay(
+        EdgeTable(sides.left[ul]), EdgeTable(sides.right[ur]), il, ir, keep_geometry=keep_geometry
+    )
+    rest = np.flatnonzero(~ok)
+    if len(rest):
+        inter = shapely.intersection(sides.left[li[rest]], sides.right[ri[rest]])
+        area[rest] = shapely.area(inter)
+        if keep_geometry:
+            geometry[rest] = _polygonal_only(inter)
+    return area, geometry
 
 
 def _run_pairs(
