@@ -61,29 +61,31 @@ class EdgeTable:
         self.geoms = geoms
         n = len(geoms)
         types = shapely.get_type_id(geoms)
-        self.usable = np.isin(types, (_POLYGON, _MULTIPOLYGON)) & ~shapely.has_z(geoms)
+        self.usable = ((types == _POLYGON) | (types == _MULTIPOLYGON)) & ~shapely.has_z(geoms)
         simple = self.usable & (types == _POLYGON) & (shapely.get_num_interior_rings(geoms) == 0)
         # polygons without holes (nearly all) are one ring each: no get_parts/get_rings needed
         sidx = np.flatnonzero(simple)
-        c1, g1 = shapely.get_coordinates(geoms[sidx], return_index=True)
-        n1 = np.bincount(g1, minlength=len(sidx))
+        coords, g1 = shapely.get_coordinates(geoms[sidx], return_index=True)
+        ring_nc = np.bincount(g1, minlength=len(sidx))
+        ring_geom, ring_ext = sidx, np.ones(len(sidx), dtype=bool)
         cidx = np.flatnonzero(self.usable & ~simple)
-        parts, pg = shapely.get_parts(geoms[cidx], return_index=True)
-        rings, rp = shapely.get_rings(parts, return_index=True)
-        c2, r2 = shapely.get_coordinates(rings, return_index=True)
-        n2 = np.bincount(r2, minlength=len(rings))
-        ext2 = np.ones(len(rings), dtype=bool)
-        ext2[1:] = rp[1:] != rp[:-1]
-        # rings of both kinds in geometry order, coordinates gathered to match
-        ring_geom = np.concatenate([sidx, cidx[pg[rp]]]).astype(np.int64)
-        ring_ext = np.concatenate([np.ones(len(sidx), dtype=bool), ext2])
-        ring_nc = np.concatenate([n1, n2]).astype(np.int64)
-        src_start = _starts(ring_nc)
-        order = np.argsort(ring_geom, kind="stable")
-        ring_geom, ring_ext, ring_nc = ring_geom[order], ring_ext[order], ring_nc[order]
-        coords = np.concatenate([c1, c2]) if len(c2) else c1
-        _, take = _expand(np.arange(len(order)), src_start[order], ring_nc)
-        coords = coords[take]
+        if len(cidx):
+            parts, pg = shapely.get_parts(geoms[cidx], return_index=True)
+            rings, rp = shapely.get_rings(parts, return_index=True)
+            c2, r2 = shapely.get_coordinates(rings, return_index=True)
+            ext2 = np.ones(len(rings), dtype=bool)
+            ext2[1:] = rp[1:] != rp[:-1]
+            # rings of both kinds in geometry order, coordinates gathered to match
+            ring_geom = np.concatenate([sidx, cidx[pg[rp]]])
+            ring_ext = np.concatenate([ring_ext, ext2])
+            ring_nc = np.concatenate([ring_nc, np.bincount(r2, minlength=len(rings))])
+            src_start = _starts(ring_nc)
+            order = np.argsort(ring_geom, kind="stable")
+            ring_geom, ring_ext, ring_nc = ring_geom[order], ring_ext[order], ring_nc[order]
+            _, take = _expand(np.arange(len(order)), src_start[order], ring_nc)
+            coords = np.concatenate([coords, c2])[take]
+        ring_geom = ring_geom.astype(np.int64)
+        ring_nc = ring_nc.astype(np.int64)
         cstart = _starts(ring_nc)
         cring = np.repeat(np.arange(len(ring_nc)), ring_nc)
         x, y = coords[:, 0], coords[:, 1]
@@ -119,6 +121,9 @@ class EdgeTable:
     def _build_blocks(self) -> None:
         """Blocks of ``_BLOCK`` consecutive edges (within a ring) of the larger geometries."""
         big = np.flatnonzero(self.geom_n[self.ring_geom] > _SMALL)
+        if not len(big):
+            self.geom_block_n = np.zeros(len(self.geom_n), dtype=np.int64)
+            return
         nb = -(-self.ring_n[big] // _BLOCK)
         brings = np.repeat(big, nb)
         k = np.arange(len(brings)) - np.repeat(_starts(nb), nb)
