@@ -268,10 +268,7 @@ def test_engine_equals_geos_pair_by_pair(lefts, rights):
     assert set(got) == set(want)
     for key, (rel, g) in want.items():
         row = got[key]
-        if rel != "crossing":  # equal polygons: which side "contains" follows the vertex count
-            assert row.relation in ("within_left", "within_right")
-        else:
-            assert row.relation == "crossing"
+        assert row.relation == rel
         assert row.area_m2 == pytest.approx(g.area, rel=1e-9)
         assert shapely.equals_exact(shapely.normalize(row.geometry), shapely.normalize(g), 0) or (
             row.relation != "crossing" and row.geometry.equals(g)

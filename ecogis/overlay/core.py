@@ -61,7 +61,7 @@ _WITHIN_LEFT, _WITHIN_RIGHT, _CROSSING, _NONE = 0, 1, 2, 3
 
 # pairs per chunk: large enough that the per-call overhead of shapely's ufuncs vanishes, small
 # enough that chunks spread evenly over the threads and progress moves smoothly
-_CHUNK_PAIRS = 4096
+_CHUNK_PAIRS = 8192
 # below this many candidate pairs a thread pool costs more than it saves
 _MIN_PARALLEL_PAIRS = 2 * _CHUNK_PAIRS
 
@@ -232,6 +232,11 @@ def _classify_chunk(sides: _Sides, li, ri, wl, wr, owner_left, keep_geometry):
     if len(sel):
         hit = sel[shapely.covered_by(owner[sel], other[sel])]
         rel[hit] = np.where(owner_left[hit], _WITHIN_RIGHT, _WITHIN_LEFT)
+    # equal geometries cover each other: "within_left" whichever side has more vertices (a
+    # right owner that covers the left one may also be covered by it, where the boxes match)
+    sel = np.flatnonzero((rel == _WITHIN_RIGHT) & ~owner_left & wl)
+    if len(sel):
+        rel[sel[shapely.covered_by(owner[sel], other[sel])]] = _WITHIN_LEFT
 
     area = np.zeros(n)
     wlm, wrm = rel == _WITHIN_LEFT, rel == _WITHIN_RIGHT
