@@ -273,3 +273,41 @@ def test_engine_equals_geos_pair_by_pair(lefts, rights):
         assert shapely.equals_exact(shapely.normalize(row.geometry), shapely.normalize(g), 0) or (
             row.relation != "crossing" and row.geometry.equals(g)
         )
+
+
+# -- geopandas' overlay test data --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "folder, names",
+    [
+        ("polys", ("df1.geojson", "df2.geojson")),
+        ("overlap", ("df1_overlap.geojson", "df2_overlap.geojson")),
+        ("geom_type", ("df1.geojson", "df2.geojson")),
+        ("nybb_qgis", ("polydf.shp", "polydf2.shp")),
+    ],
+)
+def test_engine_equals_geos_on_geopandas_overlay_data(folder, names):
+    import geopandas
+
+    from conftest import shared_data
+
+    d = shared_data("geopandas_overlay", folder)
+    # read the numbers as metres of a projected CRS (the engine refuses degrees and feet)
+    frames = [geopandas.read_file(d / n).set_crs(CRS, allow_override=True) for n in names]
+    frames = [f[f.geom_type.isin(["Polygon", "MultiPolygon"])] for f in frames]
+    lefts, rights = (f.geometry.to_numpy() for f in frames)
+    out = intersect_pairs(*frames)
+    got = {(r.idx_left, r.idx_right): r for r in out.itertuples()}
+    want = {}
+    for i, a in enumerate(lefts):
+        for j, b in enumerate(rights):
+            g = geos_polygonal(a, b)
+            if g.area > 0:
+                want[(i, j)] = g
+    assert len(want) > 0 and set(got) == set(want)
+    for key, g in want.items():
+        row = got[key]
+        assert row.area_m2 == pytest.approx(g.area, rel=1e-12)
+        if row.relation == "crossing":
+            assert shapely.equals_exact(shapely.normalize(row.geometry), shapely.normalize(g), 0)
