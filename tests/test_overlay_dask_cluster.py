@@ -27,7 +27,12 @@ from geopandas import GeoDataFrame
 from ecogis.errors import DataSourceError
 from ecogis.overlay import dask_engine, intersect_pairs, overlap_area
 from ecogis.overlay.dask_engine import intersect_pairs_dask, overlap_area_dask
-from ecogis.overlay.partitioned import INDEX_FILE, PartitionedLayer, partition_layer
+from ecogis.overlay.partitioned import (
+    INDEX_FILE,
+    PartitionedLayer,
+    _hilbert_index,
+    partition_layer,
+)
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 4_700_000.0
@@ -64,6 +69,18 @@ def assert_same_pairs(want, got):
 
 
 # -- the dataset -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", [1, 2, 5])
+def test_hilbert_index_is_a_hilbert_curve(level):
+    # every cell once, and each step of the curve goes to a neighbouring cell
+    n = 1 << level
+    x, y = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    d = _hilbert_index(x, y, level)
+    assert np.array_equal(np.sort(d), np.arange(n * n))
+    o = np.argsort(d)
+    assert (np.abs(np.diff(x[o])) + np.abs(np.diff(y[o])) == 1).all()
+    assert (x[o][0], y[o][0]) == (0, 0) and (x[o][-1], y[o][-1]) == (n - 1, 0)
 
 
 def test_partitioned_dataset_on_disk(tmp_path):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from geopandas import GeoDataFrame, GeoSeries
+from geopandas import GeoDataFrame
 
 from ..errors import DataSourceError
 
@@ -121,23 +121,41 @@ class PartitionedLayer:
 def hilbert_order(geoms: np.ndarray, *, level: int = 16) -> np.ndarray:
     """Positions of ``geoms`` sorted along a Hilbert curve of their bounding-box centres.
 
-    Empty and missing geometries come first (they match nothing). Ties keep the input order.
+    The centres are snapped to a ``2**level`` grid over the layer's bounds. Empty and missing
+    geometries come first (they match nothing); ties keep the input order.
     """
-    import dask_geopandas
+    b = shapely.bounds(geoms)
+    live = ~np.isnan(b[:, 0])
+    key = np.full(len(geoms), -1, dtype=np.int64)
+    if live.any():
+        cx = 0.5 * (b[live, 0] + b[live, 2])
+        cy = 0.5 * (b[live, 1] + b[live, 3])
+        side = (1 << level) - 1
+        lo_x, lo_y = cx.min(), cy.min()
+        span = max(cx.max() - lo_x, cy.max() - lo_y) or 1.0
+        x = np.clip(((cx - lo_x) / span * side).astype(np.int64), 0, side)
+        y = np.clip(((cy - lo_y) / span * side).astype(np.int64), 0, side)
+        key[live] = _hilbert_index(x, y, level)
+    return np.argsort(key, kind="stable")
 
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    dist = np.full(len(geoms), -1, dtype=np.int64)
-    live = np.flatnonzero(~empty)
-    if len(live):
-        gs = GeoDataFrame(geometry=GeoSeries(geoms[live]))
-        ddf = dask_geopandas.from_geopandas(gs, npartitions=1, sort=False)
-        dist[live] = (
-            ddf.hilbert_distance(total_bounds=shapely.total_bounds(geoms[live]), level=level)
-            .compute(scheduler="sync")
-            .to_numpy()
-            .astype(np.int64)
-        )
-    return np.argsort(dist, kind="stable")
+
+def _hilbert_index(x: np.ndarray, y: np.ndarray, level: int) -> np.ndarray:
+    """Distance along the Hilbert curve of order ``level`` of integer cells (x, y)."""
+    n = 1 << level
+    d = np.zeros(len(x), dtype=np.int64)
+    s = n >> 1
+    while s > 0:
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        # rotate the quadrant so that the curve inside it runs in the standard direction
+        flip = ~ry & rx
+        x = np.where(flip, n - 1 - x, x)
+        y = np.where(flip, n - 1 - y, y)
+        swap = ~ry
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        s >>= 1
+    return d
 
 
 def partition_layer(
@@ -185,14 +203,16 @@ def partition_layer(
         bounds = np.full((len(runs), 4), np.nan)
         crs = gdf.crs
 
+        geo = _geo_metadata(crs)
+
         def write(i: int) -> int:
             # ascending positions inside a part: memory order is faster to visit, and the
             # local pair order matches the global one
             run = np.sort(runs[i])
-            part = GeoDataFrame({"_pos": run}, geometry=GeoSeries(geoms[run], crs=crs))
-            part.to_parquet(files[i], index=False)
-            b = shapely.total_bounds(geoms[run]) if len(run) else np.full(4, np.nan)
+            part = geoms[run]
+            b = shapely.total_bounds(part) if len(run) else np.full(4, np.nan)
             bounds[i] = b
+            _write_part(files[i], run, part, geo, b)
             return i
 
         nthreads = max(1, min(workers or os.cpu_count() or 1, len(runs)))
@@ -213,6 +233,36 @@ def partition_layer(
         shutil.rmtree(root, ignore_errors=True)
         raise
     return PartitionedLayer(root, files, bounds, [len(r) for r in runs], crs, owned=True)
+
+
+def _geo_metadata(crs) -> dict:
+    """The GeoParquet 1.0 ``geo`` metadata of a part (geometry in WKB, the layer's CRS)."""
+    return {
+        "version": "1.0.0",
+        "primary_column": "geometry",
+        "columns": {
+            "geometry": {
+                "encoding": "WKB",
+                "geometry_types": [],
+                "crs": json.loads(crs.to_json()) if crs is not None else None,
+            }
+        },
+    }
+
+
+def _write_part(file: Path, pos: np.ndarray, geoms: np.ndarray, geo: dict, bbox) -> None:
+    """One part as GeoParquet: ``_pos`` and ``geometry`` (WKB), with its bounding box."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = json.loads(json.dumps(geo))
+    if not np.isnan(bbox).any():
+        meta["columns"]["geometry"]["bbox"] = [float(v) for v in bbox]
+    table = pa.table(
+        {"_pos": pa.array(pos, type=pa.int64()), "geometry": pa.array(shapely.to_wkb(geoms))},
+        metadata={b"geo": json.dumps(meta).encode()},
+    )
+    pq.write_table(table, file)
 
 
 def _num(v: float):
