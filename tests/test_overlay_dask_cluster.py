@@ -167,6 +167,14 @@ def test_worker_that_cannot_read_the_dataset(tmp_path, inproc_client):
     part.remove()
 
 
+def test_storage_that_cannot_be_written(tmp_path):
+    left, right = layers()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataSourceError, match="cannot write the dask partitions there"):
+        intersect_pairs_dask(left, right, scheduler="processes", storage=blocker / "sub")
+
+
 def test_a_dataset_written_once_serves_several_calls(tmp_path, inproc_client):
     left, right = layers()
     with partition_layer(left, partitions=6, storage=tmp_path) as part:

@@ -190,9 +190,9 @@ def partition_layer(
     """
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     k = max(1, min(int(partitions), max(1, len(geoms))))
-    if storage is not None:
-        Path(storage).mkdir(parents=True, exist_ok=True)
     try:
+        if storage is not None:
+            Path(storage).mkdir(parents=True, exist_ok=True)
         root = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=storage))
     except OSError as exc:
         raise DataSourceError(f"{storage}: cannot write the dask partitions there: {exc}") from None
