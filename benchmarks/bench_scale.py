@@ -24,7 +24,7 @@ Variants, each in a fresh subprocess so that its memory is its own:
 * ``duckdb``: DuckDB spatial, ``ST_Covers`` shortcut, ``ST_Area(ST_Intersection(...))``
   (tables loaded before the clock), all cores.
 
-Peak memory is each process's own high-water mark (``ru_maxrss``): the local engine's process,
+Peak memory is each process's own high-water mark (``VmHWM``): the local engine's process,
 each dask worker (asked through ``client.run`` at the end) and the dask driver. Every result is
 checked against the local engine's (same pairs and relations, areas to 1e-9 relative). The
 machine may be shared: variants run in interleaved rounds (the order rotates) and the table
@@ -83,8 +83,16 @@ def make_layers(scale: float):
 
 
 def _maxrss() -> int:
-    """This process's peak resident set size, bytes (Linux reports KiB)."""
-    import resource
+    """This process's peak resident set size, bytes.
+
+    ``VmHWM`` of the current address space: ``ru_maxrss`` would not do, Linux carries it over
+    ``exec`` from the forking parent (every variant would report the parent's size).
+    """
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import resource  # not Linux: the closest there is
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
