@@ -118,40 +118,46 @@ class PartitionedLayer:
             self.remove()
 
 
-def hilbert_order(geoms: np.ndarray, *, level: int = 16) -> np.ndarray:
+def hilbert_order(geoms: np.ndarray, *, level: int | None = None) -> np.ndarray:
     """Positions of ``geoms`` sorted along a Hilbert curve of their bounding-box centres.
 
-    The centres are snapped to a ``2**level`` grid over the layer's bounds. Empty and missing
-    geometries come first (they match nothing); ties keep the input order.
+    The centres are snapped to a ``2**level`` grid over the layer's bounds; by default a grid
+    with about four cells per feature (finer orders only break ties that no partition
+    boundary cares about). Empty and missing geometries come first (they match nothing); ties
+    keep the input order.
     """
+    if level is None:
+        level = int(min(16, max(2, np.ceil(np.log2(max(len(geoms), 1)) / 2) + 1)))
     b = shapely.bounds(geoms)
     live = ~np.isnan(b[:, 0])
-    key = np.full(len(geoms), -1, dtype=np.int64)
+    key = np.zeros(len(geoms), dtype=np.int64)
     if live.any():
         cx = 0.5 * (b[live, 0] + b[live, 2])
         cy = 0.5 * (b[live, 1] + b[live, 3])
         side = (1 << level) - 1
         lo_x, lo_y = cx.min(), cy.min()
         span = max(cx.max() - lo_x, cy.max() - lo_y) or 1.0
-        x = np.clip(((cx - lo_x) / span * side).astype(np.int64), 0, side)
-        y = np.clip(((cy - lo_y) / span * side).astype(np.int64), 0, side)
-        key[live] = _hilbert_index(x, y, level)
+        x = np.clip((cx - lo_x) / span * side, 0, side).astype(np.uint32)
+        y = np.clip((cy - lo_y) / span * side, 0, side).astype(np.uint32)
+        key[live] = _hilbert_index(x, y, level).astype(np.int64) + 1
     return np.argsort(key, kind="stable")
 
 
 def _hilbert_index(x: np.ndarray, y: np.ndarray, level: int) -> np.ndarray:
-    """Distance along the Hilbert curve of order ``level`` of integer cells (x, y)."""
-    n = 1 << level
-    d = np.zeros(len(x), dtype=np.int64)
-    s = n >> 1
+    """Distance along the Hilbert curve of order ``level`` (<= 16) of integer cells (x, y)."""
+    x = np.asarray(x, dtype=np.uint32).copy()
+    y = np.asarray(y, dtype=np.uint32).copy()
+    full = np.uint32((1 << level) - 1)
+    d = np.zeros(len(x), dtype=np.uint32)
+    s = 1 << (level - 1)
     while s > 0:
-        rx = (x & s) > 0
-        ry = (y & s) > 0
-        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        rx = (x & s) != 0
+        ry = (y & s) != 0
+        d += np.uint32(s * s) * ((rx.astype(np.uint32) * 3) ^ ry)
         # rotate the quadrant so that the curve inside it runs in the standard direction
-        flip = ~ry & rx
-        x = np.where(flip, n - 1 - x, x)
-        y = np.where(flip, n - 1 - y, y)
+        flip = (rx & ~ry).astype(np.uint32) * full
+        x ^= flip
+        y ^= flip
         swap = ~ry
         x, y = np.where(swap, y, x), np.where(swap, x, y)
         s >>= 1
@@ -262,7 +268,8 @@ def _write_part(file: Path, pos: np.ndarray, geoms: np.ndarray, geo: dict, bbox)
         {"_pos": pa.array(pos, type=pa.int64()), "geometry": pa.array(shapely.to_wkb(geoms))},
         metadata={b"geo": json.dumps(meta).encode()},
     )
-    pq.write_table(table, file)
+    # every WKB value is distinct: a dictionary would be built only to be given up
+    pq.write_table(table, file, use_dictionary=["_pos"])
 
 
 def _num(v: float):
