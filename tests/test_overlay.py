@@ -101,6 +101,17 @@ def test_identical_geometries_are_within_left():
     assert out.area_m2.tolist() == [100.0]
 
 
+def test_equal_polygons_with_different_vertex_counts_are_within_left():
+    # the same square, once with a repeated vertex: each covers the other, whichever side
+    # has more vertices (hypothesis found the engine saying "within_right" here)
+    a = box(0, 0, 10, 10)
+    b = Polygon([(0, 0), (0, 0), (10, 0), (10, 10), (0, 10)])
+    for left, right in ((a, b), (b, a)):
+        out = intersect_pairs(gdf(left), gdf(right))
+        assert out.relation.tolist() == ["within_left"]
+        assert out.area_m2.tolist() == [100.0]
+
+
 def test_holes_and_multipolygons():
     ring = Polygon(box(0, 0, 100, 100).exterior.coords, [box(25, 25, 75, 75).exterior.coords])
     left = gdf(ring)

@@ -1,9 +1,12 @@
 """The exact overlay engine: pairs, containment shortcut, threads; the same on dask partitions.
 
 ``core`` holds the in-process engine (STRtree pairs, bounding-box triage, prepared predicates,
-vectorised GEOS over a thread pool), ``dask_engine`` the same operations on spatial partitions,
-and ``engine`` the :class:`Engine` that binds one of them with its options. Every job measures
-areas through here.
+vectorised work over a thread pool); ``crossing`` the edge-arithmetic kernel that measures
+boundary-crossing pairs in general position (GEOS's results, without GEOS's per-pair cost);
+``subdivide`` the quadtree pieces of very large polygons for the pairs GEOS still overlays;
+``dask_engine`` the same operations on spatial partitions, read by worker processes from a
+GeoParquet dataset (``partitioned``); and ``engine`` the :class:`Engine` that binds one of them
+with its options. Every job measures areas through here.
 """
 
 from __future__ import annotations

@@ -1,19 +1,32 @@
 """The overlay engine on dask: the same exact results as :mod:`ecogis.overlay`, partitioned.
 
-Past one county (a league, the whole region: millions of land-use patches) the left layer is
+Past one county (a league, the whole region: millions of land-use patches) the large layer is
 cut into spatially compact partitions and each partition runs the local engine against the
-part of the right layer that reaches it. Results are identical to the local engine's: every
-pair is measured by the same code on the same two geometries, pieces are unioned in the same
-order, and the output is sorted the same way.
+part of the small layer that reaches it. Results are identical to the local engine's: every
+pair is measured by the same code on the same two geometries, and the output is sorted the
+same way.
 
-How it partitions
------------------
-``left`` is ordered along a Hilbert curve (dask-geopandas' ``hilbert_distance`` on the
-midpoints of the bounding boxes) and cut into ``partitions`` contiguous runs of equal size,
-which is what ``spatial_shuffle`` produces, without a shuffle since the frame is in memory.
-``right`` (the control lines: thousands, not millions) is sent once to every worker together
-with its bounding boxes; each task keeps the right features whose boxes reach its partition's
-total bounds. Only geometries travel, never attribute columns.
+How the work is spread
+----------------------
+``left`` (the large layer) is ordered along a Hilbert curve and cut into ``partitions``
+contiguous runs of equal size. ``right`` (the control lines: thousands, not millions) is sent
+once to every worker, as WKB with its bounding boxes; each task keeps the right features whose
+boxes reach its partition.
+
+* In-process schedulers (``None``/``"threads"``, ``"synchronous"``) hand the partitions to the
+  tasks in memory: nothing is copied.
+* Worker processes (``"processes"``, a ``dask.distributed`` cluster) never receive partitions
+  from the driver. The large layer is written once as a partitioned GeoParquet dataset
+  (:mod:`ecogis.overlay.partitioned`) and each task reads its own part from there; tasks are
+  submitted as soon as their part is on disk. Only results come back: pairs and areas, and
+  the intersection geometries (as WKB) when asked for.
+
+Where the dataset goes: ``storage`` (an ``ecogis-dask-*`` folder is made inside it), by
+default the driver's temporary folder -- fine for workers on the same machine; on a cluster of
+several machines give a folder that every worker can read. The folder is removed when the call
+returns, also after an error. A :class:`~ecogis.overlay.partitioned.PartitionedLayer` written
+beforehand (:func:`~ecogis.overlay.partitioned.partition_layer`) can be passed as ``left``
+instead, to overlay one large layer several times; it is read and left in place.
 
 Schedulers
 ----------
@@ -27,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +51,7 @@ from geopandas import GeoDataFrame, GeoSeries
 
 from ..errors import ConfigError, DataSourceError
 from . import core as overlay
+from .partitioned import PartitionedLayer, hilbert_order, partition_layer, read_part
 
 __all__ = [
     "intersect_pairs_dask",
@@ -49,7 +64,7 @@ __all__ = [
 #: scheduler names accepted besides a distributed address or Client
 SCHEDULERS = ("threads", "processes", "synchronous")
 # features per partition when ``partitions`` is not given: big enough that the per-task
-# overhead (sending right, building its tree) vanishes, small enough to spread over workers
+# overhead (reading a part, building its tree) vanishes, small enough to spread over workers
 _TARGET_PART_ROWS = 50_000
 _CONNECT_TIMEOUT_S = 10
 
@@ -113,44 +128,59 @@ def _n_partitions(n: int, partitions: int | None, threads: int) -> int:
     return max(1, min(n, max(threads, math.ceil(n / _TARGET_PART_ROWS))))
 
 
-def _hilbert_runs(geoms: np.ndarray, crs, k: int) -> list[np.ndarray]:
-    """Positions of ``geoms`` cut into ``k`` runs of equal size along a Hilbert curve."""
-    if k == 1:
-        return [np.arange(len(geoms))]
-    import dask_geopandas
-
-    gs = GeoDataFrame(geometry=GeoSeries(geoms, crs=crs))
-    bounds = shapely.total_bounds(geoms)
-    # empties have no midpoint: put them first, they match nothing anyway
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    dist = np.zeros(len(geoms), dtype=np.int64)
-    if (~empty).any():
-        ddf = dask_geopandas.from_geopandas(gs[~empty], npartitions=1, sort=False)
-        dist[~empty] = (
-            ddf.hilbert_distance(total_bounds=bounds, level=16)
-            .compute(scheduler="sync")
-            .to_numpy()
-            .astype(np.int64)
-        )
-    order = np.argsort(dist, kind="stable")
-    # ascending positions inside a run: geometries are visited in memory order (measured
-    # 2x faster bounds than Hilbert order) and local pair order matches the global one
-    return [np.sort(run) for run in np.array_split(order, k) if len(run)]
+# ---------------------------------------------------------------------------------------------
+# what travels to the tasks
+# ---------------------------------------------------------------------------------------------
 
 
-class _Wire:
-    """Geometries as they travel to a task: shapely objects in-process, WKB across processes.
+class _Pack:
+    """The small layer as it is sent once to every worker: WKB, bounding boxes, CRS.
 
     Pickling shapely objects one by one is several times slower than pickling their WKB
-    (measured: 1.2 s against 0.2 s for 100 000 patches), and WKB round trips are exact.
+    (measured: 1.2 s against 0.2 s for 100 000 patches), and WKB round trips are exact. A
+    worker decodes the WKB once and keeps the geometries for all its tasks.
     """
 
-    def __init__(self, geoms: np.ndarray, encode: bool):
-        self.encoded = encode
-        self.data = shapely.to_wkb(geoms) if encode else geoms
+    def __init__(self, geoms: np.ndarray, crs, *, encode: bool):
+        self.bounds = shapely.bounds(geoms)
+        self.crs = crs
+        self._wkb = shapely.to_wkb(geoms) if encode else None
+        self._geoms = None if encode else geoms
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        return {"bounds": self.bounds, "crs": self.crs, "_wkb": self._wkb}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._geoms = None
+        self._lock = threading.Lock()
 
     def geoms(self) -> np.ndarray:
-        return shapely.from_wkb(self.data) if self.encoded else self.data
+        with self._lock:
+            if self._geoms is None:
+                self._geoms = shapely.from_wkb(self._wkb)
+            return self._geoms
+
+
+class _MemPart:
+    """A partition handed over in memory (in-process schedulers)."""
+
+    def __init__(self, geoms: np.ndarray, pos: np.ndarray):
+        self.geoms, self.pos = geoms, pos
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.geoms, self.pos
+
+
+class _FilePart:
+    """A partition the task reads from the dataset (worker processes)."""
+
+    def __init__(self, file):
+        self.file = str(file)
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        return read_part(self.file)
 
 
 def _encode_out(geoms: np.ndarray | None, encode: bool):
@@ -177,32 +207,59 @@ def _reaching(rbounds: np.ndarray, part_geoms: np.ndarray) -> np.ndarray:
 
 
 def _run(
-    task: Callable, left: GeoDataFrame, right: GeoDataFrame, *, partitions, scheduler,
+    task: Callable, left, right: GeoDataFrame, *, partitions, scheduler, storage,
     extra: tuple = (),
-) -> tuple[list[np.ndarray], list, bool]:  # fmt: skip
-    """Run ``task(part, right_pack, encode, *extra)`` per Hilbert partition of ``left``.
+) -> tuple[list, bool]:  # fmt: skip
+    """Run ``task(part, pack, encode, *extra)`` for every partition of ``left``.
 
-    Returns the positions of each partition, the task results and whether geometries in
-    the results are WKB-encoded.
+    ``left`` is a GeoDataFrame or a :class:`PartitionedLayer`. Returns the task results (in
+    partition order) and whether geometries in them are WKB-encoded.
     """
     import dask
 
-    lg = overlay._geoms(left)
     with _compute_context(scheduler) as (kwargs, client, threads):
-        encode = client is not None or kwargs["scheduler"] == "processes"
-        runs = _hilbert_runs(lg, left.crs, _n_partitions(len(lg), partitions, threads))
-        rg = overlay._geoms(right)
-        pack = (_Wire(rg, encode), shapely.bounds(rg), right.crs)
-        parts = [_Wire(lg[run], encode) for run in runs]
+        remote = client is not None or kwargs["scheduler"] == "processes"
+        pack = _Pack(overlay._geoms(right), right.crs, encode=remote)
+        n = len(left)
+        k = _n_partitions(n, partitions, threads)
         if client is not None:
-            # data goes to the workers once, not inside the task graph
-            pack = client.scatter(pack, broadcast=True, hash=False)
-            parts = client.scatter(parts, hash=False)
+            # the small layer goes to every worker once; parts are read by the workers
+            shared = client.scatter(pack, broadcast=True, hash=False)
+            if isinstance(left, PartitionedLayer):
+                futures = [
+                    client.submit(task, _FilePart(f), shared, remote, *extra, pure=False)
+                    for f in left.files
+                ]
+                return client.gather(futures), remote
+            futures = {}
+
+            def submit(i, file):  # as each part is on disk, its task can start
+                futures[i] = client.submit(task, _FilePart(file), shared, remote, *extra,
+                                           pure=False)  # fmt: skip
+
+            with partition_layer(left, partitions=k, storage=storage, on_written=submit):
+                return client.gather([futures[i] for i in sorted(futures)]), remote
+        if isinstance(left, PartitionedLayer):
+            parts = [_FilePart(f) for f in left.files]
+            owned = None
+        elif remote:
+            owned = partition_layer(left, partitions=k, storage=storage)
+            parts = [_FilePart(f) for f in owned.files]
         else:
-            pack = dask.delayed(pack, pure=False, traverse=False)
-        tasks = [dask.delayed(task, pure=False)(part, pack, encode, *extra) for part in parts]
-        results = dask.compute(*tasks, **kwargs)
-    return runs, list(results), encode
+            owned = None
+            lg = overlay._geoms(left)
+            order = hilbert_order(lg) if k > 1 else np.arange(len(lg))
+            parts = []
+            for run in np.array_split(order, k):
+                run = np.sort(run)  # memory order inside a part (faster to visit)
+                parts.append(_MemPart(lg[run], run))
+        try:
+            packd = pack if remote else dask.delayed(pack, pure=False, traverse=False)
+            tasks = [dask.delayed(task, pure=False)(p, packd, remote, *extra) for p in parts]
+            return list(dask.compute(*tasks, **kwargs)), remote
+        finally:
+            if owned is not None:
+                owned.remove()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,44 +267,42 @@ def _run(
 # ---------------------------------------------------------------------------------------------
 
 
-def _part_frames(part: _Wire, pack) -> tuple[GeoDataFrame, GeoDataFrame, np.ndarray]:
-    """The partition, the right features that reach it, and their positions in ``right``."""
-    wire, rbounds, crs = pack
-    part_geoms = part.geoms()
-    sel = _reaching(rbounds, part_geoms)
-    rg = wire.geoms()[sel]
-    left = GeoDataFrame(geometry=GeoSeries(part_geoms, crs=crs))
-    return left, GeoDataFrame(geometry=GeoSeries(rg, crs=crs)), sel
+def _part_frames(part, pack) -> tuple[GeoDataFrame, GeoDataFrame, np.ndarray, np.ndarray]:
+    """The partition, the right features that reach it, their positions in ``right``, and the
+    partition's positions in ``left``."""
+    part_geoms, pos = part.load()
+    sel = _reaching(pack.bounds, part_geoms)
+    rg = pack.geoms()[sel]
+    left = GeoDataFrame(geometry=GeoSeries(part_geoms, crs=pack.crs))
+    return left, GeoDataFrame(geometry=GeoSeries(rg, crs=pack.crs)), sel, pos
 
 
 def _pairs_task(part, pack, encode: bool, keep_geometry: bool, workers: int):
-    wire, rbounds, _ = pack
-    lg = part.geoms()
-    sel = _reaching(rbounds, lg)
-    rg = wire.geoms()[sel]
+    lg, pos = part.load()
+    sel = _reaching(pack.bounds, lg)
+    rg = pack.geoms()[sel]
     # the local engine's own steps (intersect_pairs minus its CRS check, done once by the
     # caller, and minus building a frame per partition): arrays travel back, not frames
     li, ri = overlay._candidates(lg, rg)
     li, ri, rel, area, geometry = overlay._run_pairs(
         lg, rg, li, ri, workers=workers, keep_geometry=keep_geometry, progress=None
     )
-    # right positions back to the full layer; left positions are mapped by the caller
-    return li, sel[ri].astype(np.int64), area, rel, _encode_out(geometry, encode)
+    return pos[li], sel[ri].astype(np.int64), area, rel, _encode_out(geometry, encode)
 
 
 def _overlap_task(part, pack, encode: bool, overlapping: np.ndarray, workers: int):
-    left, right, sel = _part_frames(part, pack)
+    left, right, sel, pos = _part_frames(part, pack)
     pairs = overlay.intersect_pairs(
         left, right, workers=workers, keep_geometry=bool(overlapping.any())
     )
     area, _ = overlay._union_pieces(pairs, "idx_left", len(left), overlapping[sel], "idx_right")
-    return area
+    return pos, area
 
 
 def _difference_task(part, pack, encode: bool, workers: int):
-    left, right, _ = _part_frames(part, pack)
+    left, right, _, pos = _part_frames(part, pack)
     out = overlay.difference_each(left, right, workers=workers)
-    return _encode_out(np.asarray(out.values, dtype=object), encode)
+    return pos, _encode_out(np.asarray(out.values, dtype=object), encode)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,22 +310,32 @@ def _difference_task(part, pack, encode: bool, workers: int):
 # ---------------------------------------------------------------------------------------------
 
 
+def _left_frame(left) -> GeoDataFrame:
+    """``left`` itself, or an empty stand-in with a dataset's CRS (for the CRS checks)."""
+    if isinstance(left, PartitionedLayer):
+        return GeoDataFrame(geometry=GeoSeries([], crs=left.crs))
+    return left
+
+
 def intersect_pairs_dask(
-    left: GeoDataFrame,
+    left: GeoDataFrame | PartitionedLayer,
     right: GeoDataFrame,
     *,
     partitions: int | None = None,
     scheduler: Any = None,
     keep_geometry: bool = True,
     workers_per_task: int = 1,
+    storage: str | os.PathLike | None = None,
 ) -> GeoDataFrame:
     """:func:`ecogis.overlay.intersect_pairs` on dask partitions of ``left``.
 
     Parameters
     ----------
-    left, right : GeoDataFrame
-        Polygon layers in the same projected CRS with metre units. ``left`` is the large one
-        (land-use patches, sites); ``right`` is sent whole to every worker.
+    left : GeoDataFrame or PartitionedLayer
+        The large layer (land-use patches, sites), or a dataset already written with
+        :func:`~ecogis.overlay.partitioned.partition_layer` (then ``partitions`` is its own).
+    right : GeoDataFrame
+        The small layer, sent whole to every worker. Both in one projected CRS in metres.
     partitions : int, optional
         Number of spatial partitions of ``left``; default: one per 50 000 features, at least
         one per scheduler thread.
@@ -281,6 +346,10 @@ def intersect_pairs_dask(
         Return the intersection geometries.
     workers_per_task : int, default 1
         Threads the local engine uses inside one task (dask already runs tasks in parallel).
+    storage : path, optional
+        Folder for the partitioned dataset that worker processes read (see the module
+        docstring); default: the temporary folder. On a cluster of several machines, a folder
+        every worker can read.
 
     Returns
     -------
@@ -293,16 +362,17 @@ def intersect_pairs_dask(
     ecogis.errors.CRSError
         If the CRSs differ, or either is geographic or not in metres.
     ecogis.errors.DataSourceError
-        A scheduler address that cannot be reached.
+        A scheduler address that cannot be reached; a worker that cannot read the partitions.
     """
-    overlay._check_crs([("left", left), ("right", right)])
+    lf = _left_frame(left)
+    overlay._check_crs([("left", lf), ("right", right)])
     if len(left) == 0 or len(right) == 0:
-        return overlay.intersect_pairs(left, right, workers=1, keep_geometry=keep_geometry)
-    runs, results, encode = _run(
-        _pairs_task, left, right, partitions=partitions, scheduler=scheduler,
+        return overlay.intersect_pairs(lf.iloc[:0], right, workers=1, keep_geometry=keep_geometry)
+    results, encode = _run(
+        _pairs_task, left, right, partitions=partitions, scheduler=scheduler, storage=storage,
         extra=(keep_geometry, workers_per_task),
     )  # fmt: skip
-    li = np.concatenate([run[r[0]] for run, r in zip(runs, results, strict=True)])
+    li = np.concatenate([r[0] for r in results])
     ri = np.concatenate([r[1] for r in results])
     area = np.concatenate([r[2] for r in results])
     rel = np.concatenate([r[3] for r in results])
@@ -314,67 +384,77 @@ def intersect_pairs_dask(
         {"idx_left": li[order], "idx_right": ri[order], "area_m2": area[order],
          "relation": rel[order]},
         geometry,
-        left.crs,
+        lf.crs,
     )  # fmt: skip
 
 
 def overlap_area_dask(
-    left: GeoDataFrame,
+    left: GeoDataFrame | PartitionedLayer,
     right: GeoDataFrame,
     *,
     by: str = "left",
     partitions: int | None = None,
     scheduler: Any = None,
     workers_per_task: int = 1,
+    storage: str | os.PathLike | None = None,
 ) -> np.ndarray:
     """:func:`ecogis.overlay.overlap_area` on dask partitions of the measured side.
 
     Which features of the other side overlap one another is found once (it decides where
     pieces need a union); each partition then measures its own features. Parameters as in
-    :func:`intersect_pairs_dask`; ``by`` as in ``overlap_area``.
+    :func:`intersect_pairs_dask`; ``by`` as in ``overlap_area`` (``"left"`` only when ``left``
+    is a PartitionedLayer).
     """
     if by not in ("left", "right"):
         raise ValueError(f"overlap_area: by={by!r} is not allowed; use 'left' or 'right'")
-    overlay._check_crs([("left", left), ("right", right)])
+    if by == "right" and isinstance(left, PartitionedLayer):
+        raise ValueError("overlap_area: by='right' measures the right layer; pass both as frames")
+    overlay._check_crs([("left", _left_frame(left)), ("right", right)])
     if by == "right":
         left, right = right, left
     area = np.zeros(len(left))
     if len(left) == 0 or len(right) == 0:
         return area
     overlapping = overlay._overlapping_members(overlay._geoms(right), None)
-    runs, results, _ = _run(
-        _overlap_task, left, right, partitions=partitions, scheduler=scheduler,
+    results, _ = _run(
+        _overlap_task, left, right, partitions=partitions, scheduler=scheduler, storage=storage,
         extra=(overlapping, workers_per_task),
     )  # fmt: skip
-    for run, res in zip(runs, results, strict=True):
-        area[run] = res
+    for pos, res in results:
+        area[pos] = res
     return area
 
 
 def difference_each_dask(
-    left: GeoDataFrame,
+    left: GeoDataFrame | PartitionedLayer,
     right: GeoDataFrame,
     *,
     partitions: int | None = None,
     scheduler: Any = None,
     workers_per_task: int = 1,
+    storage: str | os.PathLike | None = None,
 ) -> GeoSeries:
     """:func:`ecogis.overlay.difference_each` on dask partitions of ``left``.
 
     Returns each left geometry minus the union of the right geometries that overlap it, with
-    ``left``'s index and CRS. Parameters as in :func:`intersect_pairs_dask`.
+    ``left``'s index (a range for a PartitionedLayer) and CRS. Parameters as in
+    :func:`intersect_pairs_dask`.
     """
-    overlay._check_crs([("left", left), ("right", right)])
+    lf = _left_frame(left)
+    overlay._check_crs([("left", lf), ("right", right)])
+    index = lf.index if not isinstance(left, PartitionedLayer) else None
     if len(left) == 0 or len(right) == 0:
+        if isinstance(left, PartitionedLayer):
+            left = left.read()
         return overlay.difference_each(left, right, workers=1)
     out = np.empty(len(left), dtype=object)
-    runs, results, encode = _run(
+    results, encode = _run(
         _difference_task, left, right, partitions=partitions, scheduler=scheduler,
-        extra=(workers_per_task,),
+        storage=storage, extra=(workers_per_task,),
     )  # fmt: skip
-    for run, res in zip(runs, results, strict=True):
-        out[run] = _decode_out(res, encode)
-    return GeoSeries(out, index=left.index, crs=left.crs)
+    for pos, res in results:
+        out[pos] = _decode_out(res, encode)
+    return GeoSeries(out, index=index, crs=lf.crs)
 
 
 def self_overlaps_dask(
@@ -383,6 +463,7 @@ def self_overlaps_dask(
     partitions: int | None = None,
     scheduler: Any = None,
     workers_per_task: int = 1,
+    storage: str | os.PathLike | None = None,
 ) -> GeoDataFrame:
     """:func:`ecogis.overlay.self_overlaps` on dask partitions.
 
@@ -391,8 +472,9 @@ def self_overlaps_dask(
     """
     overlay._check_crs([("input", gdf)])
     pairs = intersect_pairs_dask(
-        gdf, gdf, partitions=partitions, scheduler=scheduler, workers_per_task=workers_per_task
-    )
+        gdf, gdf, partitions=partitions, scheduler=scheduler, workers_per_task=workers_per_task,
+        storage=storage,
+    )  # fmt: skip
     upper = (pairs["idx_left"] < pairs["idx_right"]).to_numpy()
     pairs = pairs[upper]
     return overlay._pairs_frame(
@@ -401,8 +483,3 @@ def self_overlaps_dask(
         overlay._geoms(pairs),
         gdf.crs,
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# engine selection for commands
-# ---------------------------------------------------------------------------------------------

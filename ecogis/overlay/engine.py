@@ -1,8 +1,8 @@
 """Overlay engines: the same three operations, local threads or dask partitions.
 
 ``get_engine("local", workers=...)`` runs :mod:`ecogis.overlay` in this process;
-``get_engine("dask", scheduler=..., partitions=...)`` runs :mod:`ecogis.engine_dask` on dask
-partitions. Both give the same results; commands take ``--engine local|dask``.
+``get_engine("dask", scheduler=..., partitions=...)`` runs :mod:`ecogis.overlay.dask_engine`
+on dask partitions. Both give the same results; commands take ``--engine local|dask``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def get_engine(name: str = "local", **opts: Any) -> Engine:
     name : {"local", "dask"}
         ``local``: in-process threads (:mod:`ecogis.overlay`). ``dask``: dask partitions.
     **opts
-        ``local``: ``workers``. ``dask``: ``scheduler``, ``partitions``, ``workers_per_task``.
+        ``local``: ``workers``. ``dask``: ``scheduler``, ``partitions``, ``workers_per_task``,
+        ``storage`` (the folder where worker processes read the partitioned large layer; on a
+        cluster of several machines, one they all can read; default: the temporary folder).
         ``None`` values are dropped, so CLI options can be passed straight through.
 
     Examples
@@ -95,7 +97,7 @@ def get_engine(name: str = "local", **opts: Any) -> Engine:
     """
     allowed = {
         "local": ("workers",),
-        "dask": ("scheduler", "partitions", "workers_per_task"),
+        "dask": ("scheduler", "partitions", "workers_per_task", "storage"),
     }
     if name not in allowed:
         raise ConfigError(f"unknown engine {name!r}; allowed: {', '.join(ENGINES)}", key="engine")
