@@ -390,6 +390,8 @@ MAX_ALIASES = 200
 MAX_VALUES = 200_000
 
 
+#: a config is a few kilobytes; YAML is parsed in Python (about 5 s per MB)
+MAX_CONFIG_BYTES = 2**20
 #: problems listed in one error (a config with 100 000 broken layers lists the first ones)
 MAX_LISTED = 20
 
@@ -507,6 +509,20 @@ def load_config(path: str | os.PathLike, *, check_files: bool = True) -> Config:
     path = Path(path)
     if not path.exists():
         raise ConfigError(_("config file not found"), path=str(path))
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ConfigError(
+            _("cannot read: {why}").format(why=exc.strerror), path=str(path)
+        ) from None
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            _(
+                "{size} MB: a config is a few kilobytes of YAML (at most {limit} MB); is this the "
+                "right file?"
+            ).format(size=f"{size / 2**20:.1f}", limit=MAX_CONFIG_BYTES // 2**20),
+            path=str(path),
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

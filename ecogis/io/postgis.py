@@ -101,8 +101,6 @@ def parse_postgis_uri(uri: str, *, layer: str | None = None) -> PostgisSource:
     DataSourceError
         Not a PostgreSQL URI, a password inside it, or a bad table name.
     """
-    import psycopg
-
     from ..config import uri_secrets
 
     raw = str(uri).strip()
@@ -120,6 +118,8 @@ def parse_postgis_uri(uri: str, *, layer: str | None = None) -> PostgisSource:
                 "(postgresql:///?service=NAME, see PGSERVICEFILE)"
             ).format(uri=_redact(raw))
         )
+    import psycopg
+
     table_opt = None
     if "|" in raw:
         raw, _sep, opt = raw.partition("|")

@@ -56,11 +56,11 @@ def _file_key(path: Path) -> tuple:
 
 
 def _database_place(uri: str, tables: Iterable[str]) -> Place:
-    import psycopg
-
     from .postgis import parse_postgis_uri
 
-    src = parse_postgis_uri(uri)
+    src = parse_postgis_uri(uri)  # refuses a password before anything is loaded
+    import psycopg
+
     params = psycopg.conninfo.conninfo_to_dict(src.conninfo)
     host = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST", "")
     port = str(params.get("port") or os.environ.get("PGPORT", "5432"))
