@@ -64,7 +64,100 @@ def _output_password(root: Path, fx: Fixtures) -> Built:
     return Built(["screen", inp / "sites.gpkg", "-c", cfg, "-r", "pv", "-o", target], root)
 
 
+EVIL_HEADER = '=HYPERLINK("http://evil.example/x","点我")'
+
+
+def _formula_column(root: Path, fx: Fixtures) -> Built:
+    """A SITES column named like a formula, and one with a control character in a value."""
+    import geopandas as gpd
+
+    inp, out = _dirs(root)
+    cfg = _screen_project(inp)
+    sites = gpd.read_file(inp / "sites.gpkg")
+    sites[EVIL_HEADER] = ["=1+1", "@SUM(A1:A2)"]
+    sites.to_file(inp / "sites.gpkg")
+    args = ["screen", inp / "sites.gpkg", "-c", cfg, "-r", "pv"]
+    return Built(
+        [*args, "--csv", out / "r.csv", "--xlsx", out / "r.xlsx"],
+        root,
+        outputs=("r.csv", "r.xlsx"),
+    )
+
+
+def _check_no_formula(b: Built, result) -> None:
+    from openpyxl import load_workbook
+
+    text = (b.out / "r.csv").read_text(encoding="utf-8-sig")
+    assert "HYPERLINK" in text.splitlines()[0]  # the column is there, as text
+    for line in text.splitlines():
+        for cell in line.split(","):
+            assert not cell.strip('"').startswith(("=", "+", "@")), line
+    wb = load_workbook(b.out / "r.xlsx")
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+
+
+def _control_char_value(root: Path, fx: Fixtures) -> Built:
+    import geopandas as gpd
+
+    inp, out = _dirs(root)
+    cfg = _screen_project(inp)
+    sites = gpd.read_file(inp / "sites.gpkg")
+    sites["name"] = ["东区\x07一号", "红线区"]
+    sites.to_file(inp / "sites.gpkg")
+    args = ["screen", inp / "sites.gpkg", "-c", cfg, "-r", "pv", "--xlsx", out / "r.xlsx"]
+    return Built(args, root, outputs=("r.xlsx",))
+
+
+def _check_xlsx_opens(b: Built, result) -> None:
+    from openpyxl import load_workbook
+
+    values = [c.value for ws in load_workbook(b.out / "r.xlsx") for r in ws.iter_rows() for c in r]
+    assert "东区 一号" in values
+
+
+def _newline_in_output(root: Path, fx: Fixtures) -> Built:
+    from .cases import _controls_project
+
+    inp, out = _dirs(root)
+    _red_file(inp)
+    cfg = _controls_project(inp, "red.gpkg")
+    return Built(["controls", "-c", cfg, "-o", out / "conflicts\n.gpkg"], root)
+
+
+def _red_file(inp: Path) -> None:
+    from .cases import _red
+
+    _red().to_file(inp / "red.gpkg")
+
+
 CASES: list[Case] = [
+    Case(
+        "sites-formula-column",
+        "screen",
+        "a SITES column named =HYPERLINK(...) and formula-like values: text in CSV and XLSX",
+        "ok",
+        "",
+        _formula_column,
+        _check_no_formula,
+    ),
+    Case(
+        "sites-control-character",
+        "screen",
+        "a site name holding a control character (BEL): replaced in the XLSX, with a warning",
+        "warned",
+        "control character",
+        _control_char_value,
+        _check_xlsx_opens,
+    ),
+    Case(
+        "output-name-newline",
+        "controls",
+        "-o with a newline in the file name: refused, no hidden temporary file left",
+        R,
+        "control character",
+        _newline_in_output,
+    ),
     Case(
         "config-password-percent-encoded-key",
         "config check",
