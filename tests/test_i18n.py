@@ -161,9 +161,19 @@ def test_xlsx_for_people_in_chinese(demo_run):
     assert wb.sheetnames == ["场址", "检查数值", "规则"]
     ws = wb["场址"]
     assert "项目选址筛查结果" in ws["A1"].value and "正镶白旗" in ws["A2"].value
+    # a unit wider than its column's title goes on a line of its own, whole
     header = [c.value for c in ws[3]]
-    assert header == ["场址编号", "名称", "乡镇", "结论", "面积（亩）", "可用面积（亩）", "原因"]
-    checks = [c.value for c in wb["检查数值"][3]]
+    assert [h.replace("\n", "") for h in header] == [
+        "场址编号",
+        "名称",
+        "乡镇",
+        "结论",
+        "面积（亩）",
+        "可用面积（亩）",
+        "原因",
+    ]
+    assert "可用面积\n（亩）" in header
+    checks = [c.value.replace("\n", "") for c in wb["检查数值"][3]]
     assert checks[:3] == ["场址编号", "结论", "生态保护红线重叠面积（亩）"]
     assert ws.freeze_panes == "A4" and ws.print_title_rows.replace("$", "") == "3:3"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9  # A4

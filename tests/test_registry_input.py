@@ -126,7 +126,10 @@ def test_a_listing_edited_in_excel_imports_again(demo_project, tmp_path, lang):
     wb = openpyxl.load_workbook(sheet)
     ws = wb.active
     header = next(r for r in range(1, 6) if ws.cell(r, 2).value)  # below the title rows
-    titles = [c.value for c in ws[header]]
+    # a unit wider than its title's column sits on a line of its own: 实地治理面积\n（m²）
+    titles = [
+        c.value.replace("\n（", "（").replace("\n", " ") if c.value else c.value for c in ws[header]
+    ]
     zh = {"pit_id": "采坑编号", "status": "治理状态", "treated_m2": "实地治理面积（m²）"}
     en = {"pit_id": "Pit ID", "status": "Treatment status", "treated_m2": "Treated area (m²)"}
     want = zh if lang == "zh" else en

@@ -182,13 +182,23 @@ def _write_xlsx(tables: Mapping[str, PeopleTable], tmp: Path, name: str) -> None
                     cell.fill = PatternFill("solid", fgColor=col.fills[source[k][j - 1]])
                 widths[j - 1] = max(widths[j - 1], display_width(str(shown)))
         final = []
+        titles = list(table.titles)
         for j, col in enumerate(table.columns, start=1):
+            # the unit of a title, （亩） or (km²), stays whole on a line of its own
+            title = titles[j - 1]
+            cut = max(title.rfind("（"), title.rfind(" ("))
+            unit = title[cut:].strip() if cut > 0 else ""
+            if unit:
+                widths[j - 1] = max(widths[j - 1], display_width(unit))
             w = max(6, min(widths[j - 1], _WIDE_WIDTH if col.wide else _MAX_WIDTH) + 2)
             ws.column_dimensions[get_column_letter(j)].width = w
             final.append(w)
+            if unit and display_width(title) > w - 2:
+                titles[j - 1] = title[:cut].rstrip() + "\n" + unit
+                _set_text(ws.cell(row=header, column=j), _clean(titles[j - 1], replaced))
         # spreadsheets do not grow a row for wrapped text they did not lay out themselves:
         # give each row the lines its longest wrapped cell needs
-        _row_height(ws, header, table.titles, final, range(len(final)))
+        _row_height(ws, header, titles, final, range(len(final)))
         wide = [j for j, c in enumerate(table.columns) if c.wide]
         for k, texts in enumerate(table.texts()):
             _row_height(ws, header + 1 + k, texts, final, wide)
@@ -243,6 +253,15 @@ def _set_text(cell, text: str) -> None:
     """A text cell that stays text (never a formula, whatever it starts with)."""
     cell.value = text
     cell.data_type = "s"
+
+
+def _one_line(title: Any) -> Any:
+    """A column title as typed on one line: ecogis' XLSX titles put their unit on a line of its
+    own (面积\n（亩）, Area\n(mu)), and people press Alt+Enter in titles too."""
+    if not isinstance(title, str) or "\n" not in title:
+        return title
+    title = re.sub(r"\s*\n\s*（", "（", title.replace("\r", ""))
+    return re.sub(r"\s*\n\s*", " ", title).strip()
 
 
 def _clean(text: Any, replaced: set[str]) -> str:
@@ -412,7 +431,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     rows = rows[start:]
     width = max(len(r) for r in rows)
     head = rows[0] + [None] * (width - len(rows[0]))
-    header = [f"Unnamed: {i}" if h is None else h for i, h in enumerate(head)]
+    header = [f"Unnamed: {i}" if h is None else _one_line(h) for i, h in enumerate(head)]
     body = [r + [None] * (width - len(r)) for r in rows[1:]]
     df = pd.DataFrame(body, columns=header, dtype=object)
     blank = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]

@@ -4,6 +4,7 @@ the pits left for 清零, search, filters, and a time slider over the event log'
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -608,7 +609,17 @@ def progress_timeline(
             years += [int(d.year) for d in eff]
         start_day = _dt.date(min(years), 1, 1) if years else _dt.date(end_day.year, 1, 1)
         start_day = min(start_day, end_day)
-    return [
-        run_progress(project, year=year, as_of=day)
-        for day in timeline_dates(start_day, end_day, step=step)
-    ]
+    reports = []
+    said: dict[str, list] = {}  # one warning per kind, not one per date of the time line
+    for day in timeline_dates(start_day, end_day, step=step):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reports.append(run_progress(project, year=year, as_of=day))
+        for w in caught:
+            text = str(w.message)
+            key = text.replace(str(day), "\0")
+            said.setdefault(key, [w.category, []])[1].append(day)
+    for key, (category, days) in said.items():
+        when = str(days[0]) if len(days) == 1 else f"{days[0]} … {days[-1]}"
+        warnings.warn(key.replace("\0", when), category, stacklevel=2)
+    return reports
