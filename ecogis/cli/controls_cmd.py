@@ -54,7 +54,7 @@ Examples:
   ecogis controls -c configs/demo.yaml
   ecogis controls -c configs/demo.yaml -o out.gpkg --summary out.xlsx
   ecogis controls -c configs/demo.yaml --min-area-m2 10 --fail-on-conflict
-  ecogis controls -c configs/demo.yaml --by-class dltb -o out.gpkg --summary out.xlsx
+  ecogis controls -c configs/demo.yaml --by-class dltb -o out.gpkg
 
 \b
 Exit status:
