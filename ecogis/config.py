@@ -847,7 +847,7 @@ def _class_fields(v: _Validator, spec: Mapping[str, Any], role: str, key: str):
 def _parse_classes(v: _Validator, value: Any, key: str) -> tuple[str, ...] | None:
     """``classes:`` of a check: class codes of the classification (``0103``, ``01``) or
     prefixes (``01*``); an unknown code is an error that says what it probably meant."""
-    from .landuse import class_name, class_table, normalize_code, suggest_code, unknown_codes
+    from .landuse import class_name, class_table, normalize_code, suggest_codes, unknown_codes
 
     items = value if isinstance(value, list) else [value]
     if not items:
@@ -878,11 +878,11 @@ def _parse_classes(v: _Validator, value: Any, key: str) -> tuple[str, ...] | Non
                 continue
         text = normalize_code(item) if not str(item).strip().endswith("*") else str(item).strip()
         if unknown_codes([text]):
-            hint = suggest_code(text)
+            hints = [
+                _("{code!r} {name}").format(code=c, name=class_name(c)) for c in suggest_codes(text)
+            ]
             hint = (
-                _(" (did you mean {code!r}, {name}?)").format(code=hint, name=class_name(hint))
-                if hint
-                else ""
+                _(" (did you mean {codes}?)").format(codes=_(" or ").join(hints)) if hints else ""
             )
             v.error(
                 kp,

@@ -58,6 +58,7 @@ __all__ = [
     "unknown_codes",
     "unmatched_codes",
     "suggest_code",
+    "suggest_codes",
     "select_classes",
     "describe_classes",
     "area_by_class",
@@ -220,18 +221,42 @@ def unmatched_codes(spec: Sequence[Any], values: Sequence[Any]) -> list[str]:
 
 
 def suggest_code(text: Any) -> str | None:
-    """What an unknown code probably meant: the code of a class *name* (``旱地`` -> ``0103``),
-    else the closest code (``0130`` -> ``0103``), else None."""
+    """What an unknown code probably meant: the first of :func:`suggest_codes`, or None."""
+    found = suggest_codes(text, limit=1)
+    return found[0] if found else None
+
+
+def suggest_codes(text: Any, *, limit: int = 2) -> list[str]:
+    """Codes an unknown code probably meant, best first: the code of a class *name* (``旱地``
+    -> ``0103``), codes with two neighbouring digits swapped (``0130`` -> ``0103``), codes one
+    character off (those of the same first-level class first), else the code of the closest
+    name."""
     table = class_table()
     raw = str(text).strip().rstrip("*")
     by_name = {name: code for code, (name, _level, _parent) in table.items()}
     if raw in by_name:
-        return by_name[raw]
-    close = difflib.get_close_matches(raw.upper(), list(table), n=1, cutoff=0.7)
-    if close:
-        return close[0]
-    close = difflib.get_close_matches(raw, list(by_name), n=1, cutoff=0.6)
-    return by_name[close[0]] if close else None
+        return [by_name[raw]]
+    code = raw.upper()
+    same = [c for c in table if len(c) == len(code)]
+    swapped = [c for c in same if _swapped(c, code)]
+    one_off = [c for c in same if sum(a != b for a, b in zip(c, code, strict=True)) == 1]
+    # the same first-level class first; within it a swap before a wrong digit
+    found = sorted(
+        dict.fromkeys([*swapped, *one_off]), key=lambda c: (c[:2] != code[:2], c not in swapped)
+    )
+    if not found:
+        close = difflib.get_close_matches(raw, list(by_name), n=limit, cutoff=0.6)
+        found = [by_name[n] for n in close]
+    return found[:limit]
+
+
+def _swapped(a: str, b: str) -> bool:
+    """``a`` is ``b`` with two neighbouring characters swapped."""
+    diff = [k for k in range(len(a)) if a[k] != b[k]]
+    if len(diff) != 2 or diff[1] != diff[0] + 1:
+        return False
+    i, j = diff
+    return a[i] == b[j] and a[j] == b[i]
 
 
 def select_classes(
@@ -579,6 +604,7 @@ def class_totals(
     out = pd.DataFrame(rows, columns=cols)
     for c in ("area_m2", "area_mu", "share"):
         out[c] = pd.to_numeric(out[c]).astype(float)
+    out.attrs["group"] = group  # for describe_totals
     return out
 
 
@@ -587,9 +613,9 @@ def describe_totals(totals: pd.DataFrame, *, limit: int = 4) -> str:
     summary line (``1205 沙地 10,500.0 亩、0401 天然牧草地 2,940.0 亩 and 2 more classes``)."""
     key = totals.columns[0]
     rows = totals[(totals[key] == TOTAL) & (totals["class_code"] != TOTAL)]
-    group = [c for c in totals.columns[1:] if c not in BY_CLASS_COLUMNS]
+    group = totals.attrs.get("group")
     if group:  # per-group totals come first: the overall ones are the last block
-        rows = rows[rows[group[0]] == TOTAL]
+        rows = rows[rows[group] == TOTAL]
     if rows.empty:
         return _("(none)")
     return describe_classes(
