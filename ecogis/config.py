@@ -992,9 +992,11 @@ def _check_fields(
         fields = _field_names(spec)
         if fields is None:
             continue
+        said: set[str] = set()  # a missing field is said once, at its first key
         for kp, fname in needs:
-            if fname in fields:
+            if fname in fields or fname in said:
                 continue
+            said.add(fname)
             close = _closest(fname, fields)
             hint = _(" (did you mean {close!r}?)").format(close=close) if close else ""
             v.error(

@@ -24,6 +24,7 @@ import csv
 import difflib
 import functools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ConfigError, LayerError
-from .i18n import N_, _
+from .errors import ConfigError, EcogisWarning, LayerError
+from .i18n import N_, _, ngettext
 from .model import TOTAL, TOTAL_LABEL
 from .units import m2_to_mu
 
@@ -383,6 +384,7 @@ def area_by_class(
     engine=None,
     keep_geometry: bool = False,
     name: str = "landuse",
+    check_tiling: bool = False,
 ) -> pd.DataFrame:
     """How much of each object lies on each land class: one row per object and class.
 
@@ -410,6 +412,10 @@ def area_by_class(
         patches inside the object, dissolved per class.
     name : str
         The land-use layer in messages.
+    check_tiling : bool
+        Warn (:class:`~ecogis.errors.EcogisWarning`) about objects whose classes add up to
+        more than the object (patches that overlap) or to less (the layer does not cover all
+        of it): for a table that should add up.
 
     Returns
     -------
@@ -437,6 +443,8 @@ def area_by_class(
     pairs = engine.intersect_pairs(obj, land, keep_geometry=keep_geometry)
     columns = [*keys.columns, *BY_CLASS_COLUMNS]
     if len(pairs) == 0:
+        if check_tiling:
+            _warn_tiling(None, np.asarray(obj.geometry.area, dtype=float), keys, name)
         empty = pd.DataFrame({c: pd.Series(dtype=_dtype(c, keys)) for c in columns})
         if keep_geometry:
             import geopandas as gpd
@@ -475,6 +483,8 @@ def area_by_class(
     geometry = None
     if keep_geometry:
         geometry = _dissolve(pairs.geometry.values, group.ngroup().to_numpy(), len(grouped))
+    if check_tiling:
+        _warn_tiling(grouped, whole, keys, name)
     order = np.lexsort((-grouped["area_m2"].to_numpy(), grouped["obj"].to_numpy()))
     grouped = grouped.iloc[order]
     out = pd.concat(
@@ -491,6 +501,66 @@ def area_by_class(
 
         return gpd.GeoDataFrame(out, geometry=geometry[order], crs=objects.crs)
     return out
+
+
+#: classes of an object adding up to more than its area by this share: the patches overlap
+OVERLAP_TOLERANCE = 1e-6
+
+
+def _warn_tiling(grouped, whole: np.ndarray, keys, name: str) -> None:
+    """Warn when an object's classes add up to more than the object (patches that overlap are
+    counted twice: a land-use layer should tile the land) or to less (part of it lies where
+    the layer has no patch)."""
+    if grouped is None:
+        total = np.zeros(len(whole))
+    else:
+        total = np.bincount(
+            grouped["obj"].to_numpy(), weights=grouped["area_m2"].to_numpy(), minlength=len(whole)
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(whole > 0, total / whole, 1.0)
+    over = np.flatnonzero(share > 1 + OVERLAP_TOLERANCE)
+    under = np.flatnonzero(share < 1 - OVERLAP_TOLERANCE)
+
+    def named(rows):
+        first = keys.iloc[rows[:5]].astype(str).agg(" ".join, axis=1).tolist()
+        return ", ".join(first) + (" ..." if len(rows) > 5 else "")
+
+    if len(over):
+        warnings.warn(
+            ngettext(
+                "{layer}: patches overlap under {n} object ({objects}): its classes add up to "
+                "{pct} of it, the overlap counted once per patch; check the layer's topology",
+                "{layer}: patches overlap under {n} objects ({objects}): their classes add up "
+                "to up to {pct} of them, the overlap counted once per patch; check the layer's "
+                "topology",
+                len(over),
+            ).format(
+                layer=name,
+                n=len(over),
+                objects=named(over),
+                pct=f"{100 * float(share[over].max()):.1f}%",
+            ),  # fmt: skip
+            EcogisWarning,
+            stacklevel=3,
+        )
+    if len(under):
+        warnings.warn(
+            ngettext(
+                "{layer} covers {n} object only in part ({objects}: {pct} of it); its classes "
+                "add up to that part, the rest lies where the layer has no patch",
+                "{layer} covers {n} objects only in part ({objects}: down to {pct}); their "
+                "classes add up to those parts, the rest lies where the layer has no patch",
+                len(under),
+            ).format(
+                layer=name,
+                n=len(under),
+                objects=named(under),
+                pct=f"{100 * float(share[under].min()):.1f}%",
+            ),  # fmt: skip
+            EcogisWarning,
+            stacklevel=3,
+        )
 
 
 def _keys(objects, ids) -> pd.DataFrame:

@@ -116,6 +116,7 @@ def split_conflicts_by_class(
         engine=engine,
         keep_geometry=True,
         name=land.label,
+        check_tiling=True,
     )
     report.by_class_totals = class_totals(
         table, keys.assign(object_m2=conflicts["area_m2"].to_numpy(dtype=float))

@@ -403,6 +403,7 @@ def split_plots_by_class(
         engine=engine,
         keep_geometry=True,
         name=land.label,
+        check_tiling=True,
     )
     objects = keys.assign(
         kind=plots["kind"].astype(str).to_numpy(),

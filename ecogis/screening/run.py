@@ -158,6 +158,7 @@ def split_sites_by_class(
         engine=engine,
         keep_geometry=True,
         name=land.label,
+        check_tiling=True,
     )
     whole = shapely.area(sites.geometry.values)
     result.by_class_totals = class_totals(table, keys.assign(object_m2=whole))
