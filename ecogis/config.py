@@ -44,6 +44,8 @@ ROLES = {
     "admin": "townships (乡镇/苏木); name_field names the column with the name",
     "control": "layers a site or plot is checked against (red line, farmland, ...)",
     "zone": "context or inclusion layers (sandy land, grassland, ...)",
+    "landuse": "land-use patches (三调 地类图斑 DLTB); class_field / class_name_field name the "
+    "class code and name columns (default DLBM, DLMC)",
     "raster": "GeoTIFF: DEM, NDVI, land cover",
     "pits": "legacy mine pits",
     "plots": "afforestation / enclosure plots",
@@ -172,6 +174,11 @@ class LayerSpec:
     on_invalid: str | None = None
     #: the datum transformation into CGCS2000 (:class:`ecogis.crs.DatumTransform`), if given
     transform: Any = None
+    #: the column with the land-class codes (role landuse: DLBM unless given); None elsewhere
+    #: unless given (a check with ``classes:`` on such a layer then reads DLBM)
+    class_field: str | None = None
+    #: the column with the land-class names (role landuse: DLMC unless given)
+    class_name_field: str | None = None
 
     @property
     def title(self) -> str:
@@ -199,6 +206,18 @@ class Check:
     label: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     key: str = ""  #: key path, for messages
+    #: land classes the check takes from its layer (codes, ``01*`` prefixes), or None: all
+    classes: tuple[str, ...] | None = None
+    #: attribute filters on the layer (``{"GMFGD": {"gt": 0.3}}``), or None
+    where: Mapping[str, Any] | None = None
+    #: the layer's class code and class name fields (None: the 三调 defaults DLBM, DLMC)
+    class_field: str | None = None
+    class_name_field: str | None = None
+
+    @property
+    def selects(self) -> bool:
+        """True when the check takes only some features of its layer (classes / where)."""
+        return self.classes is not None or bool(self.where)
 
     @property
     def target(self) -> str:
@@ -293,6 +312,8 @@ _LAYER_KEYS = {
     "on_invalid": str,
     "description": str,
     "transform": (str, list, dict),
+    "class_field": str,
+    "class_name_field": str,
 }
 _RULESET_KEYS = {"checks": list, "label": str, "basis": str, "min_eligible_mu": (int, float)}
 
@@ -705,6 +726,7 @@ def parse_config(
                 v.error(f"{key}.path", _("file not found: {path}").format(path=full))
         declared = _layer_crs(v, spec.get("crs"), f"{key}.crs")
         transform = _layer_transform(v, spec.get("transform"), f"{key}.transform")
+        class_field, class_name_field = _class_fields(v, spec, role, key)
         layers[str(lname)] = LayerSpec(
             name=str(lname),
             path=full,
@@ -717,6 +739,8 @@ def parse_config(
             crs=declared,
             on_invalid=spec.get("on_invalid"),
             transform=transform,
+            class_field=class_field,
+            class_name_field=class_name_field,
         )
 
     control_lines: list[str] = []
@@ -785,6 +809,9 @@ def parse_config(
             min_eligible_mu=mem,
         )
 
+    if check_files:
+        _check_fields(v, layers, rulesets)
+
     registry = top.get("registry")
     if registry is not None and uri_secrets(str(registry)):
         v.error(
@@ -833,7 +860,7 @@ def _parse_check(
     v: _Validator, raw: Any, key: str, layers: Mapping[str, LayerSpec], raw_layers
 ) -> Check | None:
     """One check of a rule set, validated against its rule's spec in the rule registry."""
-    from .screening.rules import COMMON_KEYS, PARAM_KINDS, RULES
+    from .screening.rules import COMMON_KEYS, PARAM_KINDS, RULES, VECTOR_KEYS
 
     if not isinstance(raw, dict):
         v.error(
@@ -860,7 +887,20 @@ def _parse_check(
     spec = RULES[rule]
     needs = spec.target
     schema: dict[str, Any] = {k: (str,) for k in COMMON_KEYS}
+    if spec.target == "layer":
+        schema.update(VECTOR_KEYS)
     schema.update({k: PARAM_KINDS[kind][0] for k, kind in spec.params.items()})
+    if spec.target == "raster":
+        for k in VECTOR_KEYS:
+            if k in raw:
+                v.error(
+                    f"{key}.{k}",
+                    _(
+                        "only vector checks take {key}: (rule {rule!r} reads a raster; "
+                        "raster_class takes allowed: / forbidden: pixel values)"
+                    ).format(key=k, rule=rule),
+                )
+        raw = {k: val for k, val in raw.items() if k not in VECTOR_KEYS}
     ok = v.typed(raw, schema, key)
     target = ok.get(needs)
     other = "raster" if needs == "layer" else "layer"
@@ -934,6 +974,8 @@ def _parse_check(
             key,
             _("rule {rule!r} needs {params}").format(rule=rule, params=_(" or ").join(spec.one_of)),
         )
+    classes = _parse_classes(v, ok["classes"], f"{key}.classes") if "classes" in ok else None
+    where = _parse_where(v, ok["where"], f"{key}.where") if "where" in ok else None
     return Check(
         rule=rule,
         layer=ok.get("layer"),
@@ -942,6 +984,10 @@ def _parse_check(
         label=ok.get("label"),
         params=MappingProxyType(params),
         key=key,
+        classes=classes,
+        where=MappingProxyType(where) if where else None,
+        class_field=layer_spec.class_field,
+        class_name_field=layer_spec.class_name_field,
     )
 
 
@@ -986,3 +1032,201 @@ def _layer_transform(v: _Validator, value: Any, key: str):
         text = str(exc)
         v.error(key, text[len(key) + 2 :] if text.startswith(f"{key}: ") else text)
         return None
+
+
+# --------------------------------------------------------------------------- land classes
+
+
+def _class_fields(v: _Validator, spec: Mapping[str, Any], role: str, key: str):
+    """A layer's ``class_field`` / ``class_name_field``: the 三调 defaults (DLBM, DLMC) for
+    role landuse, else what is given (None: a ``classes:`` check on it reads DLBM)."""
+    from .landuse import CLASS_FIELD, CLASS_NAME_FIELD
+
+    if role == "raster":
+        for k in ("class_field", "class_name_field"):
+            if k in spec:
+                v.error(f"{key}.{k}", _("a raster has no fields; land classes need a vector layer"))
+        return None, None
+    if role == "landuse":
+        return spec.get("class_field", CLASS_FIELD), spec.get("class_name_field", CLASS_NAME_FIELD)
+    return spec.get("class_field"), spec.get("class_name_field")
+
+
+def _parse_classes(v: _Validator, value: Any, key: str) -> tuple[str, ...] | None:
+    """``classes:`` of a check: class codes of the classification (``0103``, ``01``) or
+    prefixes (``01*``); an unknown code is an error that says what it probably meant."""
+    from .landuse import class_name, class_table, normalize_code, suggest_codes, unknown_codes
+
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        v.error(key, _("an empty list selects nothing; give class codes such as ['01*', '0301']"))
+        return None
+    out: list[str] = []
+    table = class_table()
+    for j, item in enumerate(items):
+        kp = f"{key}[{j}]" if isinstance(value, list) else key
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            v.error(
+                kp,
+                _("expected a class code such as '0103' or a prefix such as '01*', got {value!r}")
+                .format(value=item),
+            )  # fmt: skip
+            continue
+        if isinstance(item, int) and normalize_code(item) not in table:
+            octal = "0" + format(item, "o") if item > 0 else ""
+            if normalize_code(octal) in table:
+                # YAML 1.1 reads 0103 as an octal number: 67
+                v.error(
+                    kp,
+                    _(
+                        "{value} is how YAML reads {code} (a number with a leading zero is "
+                        "octal); write class codes in quotes: '{code}'"
+                    ).format(value=item, code=octal),
+                )
+                continue
+        text = normalize_code(item) if not str(item).strip().endswith("*") else str(item).strip()
+        if unknown_codes([text]):
+            hints = [
+                _("{code!r} {name}").format(code=c, name=class_name(c)) for c in suggest_codes(text)
+            ]
+            hint = (
+                _(" (did you mean {codes}?)").format(codes=_(" or ").join(hints)) if hints else ""
+            )
+            v.error(
+                kp,
+                _(
+                    "unknown land class {value!r}{hint}; codes of the 三调 working "
+                    "classification (TD/T 1055-2019) such as '0103', '04', or a prefix '01*'"
+                ).format(value=item, hint=hint),
+            )
+            continue
+        out.append(text.upper())
+    return tuple(dict.fromkeys(out)) if out else None
+
+
+def _parse_where(v: _Validator, value: Any, key: str) -> dict[str, Any] | None:
+    """``where:`` of a check: field -> allowed values (a list or one value) or comparisons
+    (``{gt: 0.3}``)."""
+    import math
+
+    from .landuse import WHERE_OPERATORS
+
+    if not value:
+        v.error(
+            key, _("an empty mapping filters nothing; e.g. where: {{GMFGD: {{gt: 0.3}}}}").format()
+        )
+        return None
+    out: dict[str, Any] = {}
+    scalar = (str, int, float)
+    for fname, test in value.items():
+        kp = f"{key}.{fname}"
+        if isinstance(test, dict):
+            ops = {}
+            if not test:
+                v.error(kp, _("no comparison given; allowed: {allowed}").format(
+                    allowed=", ".join(WHERE_OPERATORS)))  # fmt: skip
+            for op, bound in test.items():
+                if op not in WHERE_OPERATORS:
+                    close = _closest(str(op), WHERE_OPERATORS)
+                    hint = _(" (did you mean {close!r}?)").format(close=close) if close else ""
+                    v.error(
+                        f"{kp}.{op}",
+                        _("unknown comparison{hint}; allowed: {allowed}").format(
+                            hint=hint, allowed=", ".join(WHERE_OPERATORS)
+                        ),
+                    )
+                elif (
+                    isinstance(bound, bool)
+                    or not isinstance(bound, (int, float))
+                    or not math.isfinite(bound)
+                ):
+                    v.error(
+                        f"{kp}.{op}",
+                        _("expected a finite number, got {value!r}").format(value=bound),
+                    )
+                else:
+                    ops[op] = float(bound)
+            if ops:
+                out[str(fname)] = ops
+        elif isinstance(test, list):
+            bad = [x for x in test if isinstance(x, bool) or not isinstance(x, scalar)]
+            if not test or bad:
+                v.error(
+                    kp,
+                    _(
+                        "expected a list of values (text or numbers) or comparisons such as "
+                        "{{gt: 0.3}}, got {value!r}"
+                    ).format(value=test),
+                )
+            else:
+                out[str(fname)] = list(test)
+        elif isinstance(test, scalar) and not isinstance(test, bool):
+            out[str(fname)] = [test]
+        else:
+            v.error(
+                kp,
+                _(
+                    "expected a list of values (text or numbers) or comparisons such as "
+                    "{{gt: 0.3}}, got {value!r}"
+                ).format(value=test),
+            )
+    return out or None
+
+
+def _check_fields(
+    v: _Validator, layers: Mapping[str, LayerSpec], rulesets: Mapping[str, RuleSet]
+) -> None:
+    """The fields a config names exist: each landuse layer's class field, and the class and
+    ``where:`` fields of every check. Files are asked for their field list only (no feature
+    is read); databases and unreadable files are checked when they are read."""
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for spec in layers.values():
+        if spec.role == "landuse":
+            wanted.setdefault(spec.name, []).append(
+                (f"layers.{spec.name}.class_field", spec.class_field or "")
+            )
+    for rs in rulesets.values():
+        for chk in rs.checks:
+            if not chk.layer or chk.layer not in layers:
+                continue
+            if chk.classes is not None:
+                wanted.setdefault(chk.layer, []).append(
+                    (f"{chk.key}.classes", chk.class_field or "DLBM")
+                )
+            for fname in chk.where or {}:
+                wanted.setdefault(chk.layer, []).append((f"{chk.key}.where.{fname}", fname))
+    for name, needs in wanted.items():
+        spec = layers[name]
+        fields = _field_names(spec)
+        if fields is None:
+            continue
+        said: set[str] = set()  # a missing field is said once, at its first key
+        for kp, fname in needs:
+            if fname in fields or fname in said:
+                continue
+            said.add(fname)
+            close = _closest(fname, fields)
+            hint = _(" (did you mean {close!r}?)").format(close=close) if close else ""
+            v.error(
+                kp,
+                _("layer {layer!r} ({file}) has no field {field!r}{hint}; fields: {fields}").format(
+                    layer=name,
+                    file=Path(spec.path).name,
+                    field=fname,
+                    hint=hint,
+                    fields=", ".join(fields) or _("(none)"),
+                ),
+            )
+
+
+def _field_names(spec: LayerSpec) -> list[str] | None:
+    """The field names of a file layer from its header, or None (database, unreadable)."""
+    if is_database_uri(spec.path) or not Path(spec.path).exists():
+        return None
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(spec.path, layer=spec.layer)
+    except Exception:  # unreadable: reading the layer gives the proper message
+        return None
+    return [str(f) for f in info.get("fields", [])]

@@ -65,7 +65,7 @@ def test_config_and_layers_check_on_the_demo(demo):
     r = CliRunner().invoke(cli, ["config", "check", "-c", str(demo.config_path)])
     assert r.exit_code == 0, r.output
     assert "OK — 正镶白旗生态修复示范" in r.output
-    assert "rule set pv_sand_control: 7 checks, min eligible 300 mu" in r.output
+    assert "rule set pv_sand_control: 9 checks, min eligible 300 mu" in r.output
     r = CliRunner().invoke(cli, ["layers", "check", "-c", str(demo.config_path)])
     assert r.exit_code == 0, r.output
     farmland = r.output.split("farmland — 永久基本农田")[1].split("\n\n")[0]

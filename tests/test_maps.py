@@ -268,8 +268,9 @@ def test_screening_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
     assert "饮用水水源保护区 500 米缓冲区" in s["legend_text"]
     # the eligible part is drawn for every site where something is left
     assert 0 < s["layers"]["可用范围"] <= len(sites)
-    # context: the layers the rule set checks, with their config labels
-    for label in ("生态保护红线", "永久基本农田", "饮用水水源保护区", "沙地（浑善达克）"):
+    # context: the layers the rule set checks, with their config labels (a check on land
+    # classes draws the patches it takes, with its own label)
+    for label in ("生态保护红线", "永久基本农田", "饮用水水源保护区", "沙地、裸土地、其他草地"):
         assert label in s["layer_names"] and label in s["legend_text"]
     counts = {"通过": 0, "有条件通过": 0, "不通过": 0, "未判定": 0}
     names = {"pass": "通过", "conditional": "有条件通过", "fail": "不通过", "unknown": "未判定"}
@@ -282,7 +283,8 @@ def test_screening_map_renders(chromium, demo_cfg, demo_maps, tmp_path):
 def _click_popup(page, gdf_point_4326, zoom: int) -> list[str]:
     lon, lat = gdf_point_4326
     page.evaluate(
-        "([lat, lon, z]) => window.ecogisMap.setView([lat, lon], z, {animate: false})",
+        # a block body: setView returns the map, too deep an object for Playwright to return
+        "([lat, lon, z]) => { window.ecogisMap.setView([lat, lon], z, {animate: false}); }",
         [lat, lon, zoom],
     )
     page.mouse.click(*container_point(page, lat, lon))

@@ -579,15 +579,18 @@ def test_demo_sites_get_their_planted_verdicts(demo, tmp_path, zh):
     assert r.exit_code == 0, r.output
     sites = gpd.read_file(out, layer="sites").set_index("site_id")
     assert sites["verdict"].to_dict() == PLANTED["sites"]
-    # the numbers behind the verdicts, as constructed (reprojection moves them by ~1e-7)
+    # the numbers behind the verdicts, as constructed (reprojection moves them by ~1e-7); the
+    # forest and sandy-land checks take land classes of the 三调 layer (their own columns)
+    column = PLANTED["check_columns"]
     for sid, exp in PLANTED["site_expect"].items():
         row = sites.loc[sid]
         if "eligible_mu" in exp:
             assert row["eligible_mu"] == pytest.approx(exp["eligible_mu"], rel=1e-5), sid
         for layer, m2 in exp.get("excluded_m2", {}).items():
-            assert row[f"{layer}_overlap_m2"] == pytest.approx(m2, rel=1e-5), (sid, layer)
+            assert row[f"{column[layer]}_overlap_m2"] == pytest.approx(m2, rel=1e-5), (sid, layer)
         if "sandy_share" in exp:
-            assert row["sandy_land_share"] == pytest.approx(exp["sandy_share"], abs=1e-5), sid
+            share = row[f"{column['sandy_land']}_share"]
+            assert share == pytest.approx(exp["sandy_share"], abs=1e-5), sid
     assert abs(sites.loc["PV-07", "water_source_distance_m"] - 300.0) < 1e-6
     # the printed summary names each non-pass site with its deciding reason
     for sid, verdict in PLANTED["sites"].items():

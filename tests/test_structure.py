@@ -24,9 +24,9 @@ ALLOWED = {
     "_lazy": set(),
     "crs": {"errors", "i18n"},
     "geometry": {"errors", "units", "i18n"},
-    # config validation reads the rule registry and the basemap names (vocabulary only), and
-    # parses CRSs and datum transformations with crs
-    "config": {"errors", "i18n", "crs", "screening.rules", "mapping.model"},
+    # config validation reads the rule registry and the basemap names (vocabulary only),
+    # parses CRSs and datum transformations with crs, and land-class codes with landuse
+    "config": {"errors", "i18n", "crs", "screening.rules", "mapping.model", "landuse"},
     "io": BASE | {"restoration.store"},  # Project.registry() opens the store (a database)
     "overlay": BASE,
     "raster": BASE,
@@ -35,9 +35,10 @@ ALLOWED = {
     "controls": BASE | {"io", "overlay", "mapping", "landuse"},
     "screening": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
     "restoration": BASE | {"io", "overlay", "raster", "mapping", "landuse"},
-    "demo": BASE | {"io", "controls", "screening", "restoration", "mapping", "overlay", "raster"},
     # documents and map sheets: built from the jobs' results, colours from the web maps
     "reports": BASE | {"io", "controls", "screening", "restoration", "mapping"},
+    "demo": BASE
+    | {"io", "controls", "screening", "restoration", "mapping", "overlay", "raster", "landuse"},
     "cli": None,  # the command line may use everything
     "__init__": None,
     "__main__": None,

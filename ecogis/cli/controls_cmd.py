@@ -41,6 +41,11 @@ EXIT_CONFLICT = 3
       slivers        overlap parts below --min-area-m2 (digitising noise)
       self_overlaps  overlaps inside one layer (double-drawn farmland, duplicates)
       invalid        invalid or empty geometries as stored (repaired in memory for the check)
+
+    --by-class LAYER splits each conflict by the land classes (地类) of a land-use layer (role
+    landuse, e.g. the 三调 DLTB): what the overlap is on the ground. The GeoPackage gets a
+    layer by_class (each conflict's part on each class), an .xlsx summary a sheet by_class
+    (地类构成 in Chinese) with a total per conflict and per class.
     """
     ),
     epilog=N_(
@@ -49,6 +54,7 @@ Examples:
   ecogis controls -c configs/demo.yaml
   ecogis controls -c configs/demo.yaml -o out.gpkg --summary out.xlsx
   ecogis controls -c configs/demo.yaml --min-area-m2 10 --fail-on-conflict
+  ecogis controls -c configs/demo.yaml --by-class dltb -o out.gpkg
 
 \b
 Exit status:
@@ -90,6 +96,15 @@ Exit status:
     ),
 )
 @click.option(
+    "--by-class",
+    "by_class",
+    metavar="LAYER",
+    help=N_(
+        "Split each conflict's area by the land classes of LAYER (a config layer with role "
+        "landuse, e.g. dltb): layer by_class in -o, sheet by_class in an .xlsx --summary."
+    ),
+)
+@click.option(
     "--fail-on-conflict",
     is_flag=True,
     help=N_("Exit with status 3 when any conflict is found (for scripts and CI)."),
@@ -101,6 +116,7 @@ def controls(
     output,
     summary_path,
     min_area_m2,
+    by_class,
     fail_on_conflict,
     engine,
     scheduler,
@@ -119,7 +135,10 @@ def controls(
         raise click.BadParameter(_("must differ from -o/--output"), param_hint="--summary")
     from ..controls.model import LAYERS
 
-    refuse_onto_inputs(project, output, summary_path, tables=LAYERS)
+    tables = (*LAYERS, "by_class") if by_class else LAYERS
+    refuse_onto_inputs(project, output, summary_path, tables=tables)
+    if by_class is not None:
+        project.spec(by_class, key="--by-class")  # a typo is refused before the work
 
     from ..controls import run_controls
 
@@ -132,29 +151,45 @@ def controls(
                 update(permille - shown[0])
                 shown[0] = permille
 
-        report = run_controls(project, min_area_m2=min_area_m2, engine=eng, progress=advance)
+        report = run_controls(
+            project, min_area_m2=min_area_m2, by_class=by_class, engine=eng, progress=advance
+        )
         advance(1, 1)
     controls_summary(project.name, report)
+    if by_class is not None:
+        from ..landuse import describe_totals
 
+        echo(
+            _("land classes of the conflicts ({layer}): {classes}").format(
+                layer=report.label(by_class), classes=describe_totals(report.by_class_totals)
+            )
+        )
+
+    frames = report.frames()
+    if report.by_class is not None:
+        frames["by_class"] = report.by_class
     if output is not None:
         from ..controls.tables import column_titles
         from ..io.vector import write_layers
 
         write_layers(
-            report.frames(),
+            frames,
             output,
             overwrite=overwrite,
-            geometry_types=dict.fromkeys(report.frames(), "MultiPolygon"),
+            geometry_types=dict.fromkeys(frames, "MultiPolygon"),
             titles=column_titles(report),
         )
-        echo(_("wrote {path} (layers {layers})").format(path=output, layers=", ".join(LAYERS)))
+        echo(_("wrote {path} (layers {layers})").format(path=output, layers=", ".join(frames)))
     if summary_path is not None:
-        from ..controls.tables import summary_table
-        from ..io.tables import write_table
+        from ..controls.tables import by_class_table, summary_table
+        from ..io.tables import write_tables
+        from ..landuse import BY_CLASS_SHEET
 
-        table = summary_table(report, project_name=project.name)
         # for people in XLSX (titles, labels, rounding); for scripts in CSV (as computed)
-        write_table(table, summary_path, overwrite=overwrite, sheet=_("summary"))
+        sheets = {_("summary"): summary_table(report, project_name=project.name)}
+        if report.by_class is not None and summary_path.suffix.lower() == ".xlsx":
+            sheets[_(BY_CLASS_SHEET)] = by_class_table(report, project_name=project.name)
+        write_tables(sheets, summary_path, overwrite=overwrite)
         echo(_("wrote {path}").format(path=summary_path))
 
     if fail_on_conflict and len(report.conflicts):

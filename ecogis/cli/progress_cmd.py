@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..i18n import N_
+from ..i18n import N_, _
 from ._registry import table_outputs
 from .base import command
-from .options import open_project
+from .options import echo, open_project
 from .options import progress as progress_bar
 from .summaries import progress_summary, write_tables_out
 
@@ -35,11 +35,17 @@ __all__ = ["progress"]
     then. --csv F writes F_pits.csv, F_plots.csv (and F_greening.csv); --xlsx writes one
     sheet per table.
 
+    --by-class LAYER splits the plots of --year that are completed or accepted by the land
+    class (地类) they were before, from a land-use layer (role landuse, e.g. the 三调 DLTB):
+    plot, class code, class name, m², 亩 and share of the plot polygon, with totals per plot,
+    per kind and overall (F_by_class.csv; sheet by_class, 地类构成 in Chinese).
+
     \b
     Examples:
       ecogis progress -c configs/demo.yaml --year 2022
       ecogis progress -c configs/demo.yaml --as-of 2022-06-30 --xlsx 2022年中.xlsx
       ecogis progress -c configs/demo.yaml --ndvi ndvi_2021 ndvi_2023
+      ecogis progress -c configs/demo.yaml --year 2022 --by-class dltb --xlsx 2022地类.xlsx
 """
     ),
 )
@@ -81,22 +87,44 @@ __all__ = ["progress"]
     show_default=True,
     help=N_("Mean NDVI rise at or below which a finished pit / plot is flagged."),
 )
+@click.option(
+    "--by-class",
+    "by_class",
+    metavar="LAYER",
+    help=N_(
+        "Split the plots completed in --year by the land class they were before, from LAYER "
+        "(a config layer with role landuse, e.g. dltb): a by_class table."
+    ),
+)
 @table_outputs
-def progress_cmd(config_path, registry_path, year, as_of, ndvi, ndvi_min_change, csv_path,
-                 xlsx_path, overwrite):  # fmt: skip
+def progress_cmd(config_path, registry_path, year, as_of, ndvi, ndvi_min_change, by_class,
+                 csv_path, xlsx_path, overwrite):  # fmt: skip
     from ..restoration import check_greening_of, run_progress
     from ..restoration.tables import progress_tables
 
     with open_project(config_path, registry=registry_path) as project:
-        report = run_progress(project, year=year, as_of=as_of, replay_year=True)
+        if by_class is not None:
+            project.spec(by_class, key="--by-class")  # a typo is refused before the work
+        report = run_progress(project, year=year, as_of=as_of, replay_year=True, by_class=by_class)
         if ndvi:
             with progress_bar("NDVI", report.finished) as update:
                 check_greening_of(
                     project, report, ndvi, min_change=ndvi_min_change, progress=update
                 )
+        layer = project.title(by_class) if by_class is not None else None
         name = project.name
     progress_summary(report)
-    people = progress_tables(report.tables, report.year, project_name=name, as_of=report.as_of)
+    if by_class is not None:
+        from ..landuse import describe_totals
+
+        echo(
+            _("land classes of the plots completed in {year} ({layer}): {classes}").format(
+                year=report.year, layer=layer, classes=describe_totals(report.tables["by_class"])
+            )
+        )
+    people = progress_tables(
+        report.tables, report.year, project_name=name, as_of=report.as_of, by_class_layer=layer
+    )
     write_tables_out(report.tables, csv_path, xlsx_path, overwrite, people=people)
 
 

@@ -11,6 +11,7 @@ from .base import command
 from .options import (
     check_output,
     config_option,
+    echo,
     engine_options,
     make_engine,
     open_project,
@@ -42,6 +43,12 @@ from .summaries import screening_summary
     basis. A DEM in degrees (ASTER, SRTM) or Web Mercator is warped to the working CRS for
     the slope; very large sites on fine DEMs are read on coarser pixels, with a warning.
 
+    --by-class LAYER splits each site by the land classes (地类) of a land-use layer (role
+    landuse, e.g. the 三调 DLTB): site id, class code, class name, m², 亩 and share of the site,
+    with a total per site and per class. It goes into the GeoPackage (layer by_class, each
+    site's part on each class), the XLSX (sheet by_class, 地类构成 in Chinese) and the CSV
+    (F_by_class.csv beside --csv F).
+
     Outputs are written only when everything succeeded; an error leaves no file behind.
 
     \b
@@ -50,6 +57,7 @@ from .summaries import screening_summary
       ecogis screen 地块坐标.txt -c configs/demo.yaml -r pv_sand_control -o result.gpkg --xlsx result.xlsx
       ecogis screen "sites.gpkg|layer=pv" -c configs/demo.yaml -r pv_sand_control --id-field DKBH --csv out.csv
       ecogis screen amap_sites.geojson -c configs/demo.yaml -r pv_sand_control --sites-crs GCJ-02
+      ecogis screen layers/demo/sites.gpkg -c configs/demo.yaml -r pv_sand_control --by-class dltb --xlsx 地类.xlsx
 
     \b
     Exit status: 0 screened; 2 bad usage, config or input (nothing written); 1 other failures."""
@@ -110,6 +118,15 @@ from .summaries import screening_summary
         "areas wider than a zone, where areas at the edges come out too large)."
     ),
 )
+@click.option(
+    "--by-class",
+    "by_class",
+    metavar="LAYER",
+    help=N_(
+        "Split each site's area by the land classes of LAYER (a config layer with role "
+        "landuse, e.g. dltb): a by_class table in every output."
+    ),
+)
 @engine_options
 @overwrite_option
 def screen(
@@ -123,12 +140,14 @@ def screen(
     sites_crs,
     sites_transform,
     exact_areas,
+    by_class,
     engine,
     scheduler,
     partitions,
     overwrite,
 ):
     from ..screening import run_screening
+    from ..screening.model import BY_CLASS_LAYER
 
     eng = make_engine(engine, scheduler, partitions)
     # a PostGIS output is written in its own transaction at the end, not staged as a file
@@ -136,17 +155,25 @@ def screen(
     if db_output is not None:
         output = None
     outputs = {"gpkg": output, "csv": csv_path, "xlsx": xlsx_path}
+    # --csv F gets the by-class table beside it, as F_by_class.csv
+    class_csv = None
+    if by_class is not None and csv_path is not None:
+        class_csv = csv_path.with_name(f"{csv_path.stem}_{BY_CLASS_LAYER}{csv_path.suffix}")
+        outputs["class_csv"] = class_csv
     # refuse bad suffixes, existing files and missing folders before the work, not after it
     for kind, path in outputs.items():
-        flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx"}[kind]
-        check_output(path, (f".{kind}",), overwrite, flag)
+        flag = {"gpkg": "-o/--output", "csv": "--csv", "xlsx": "--xlsx", "class_csv": "--csv"}
+        check_output(path, (f".{kind.removeprefix('class_')}",), overwrite, flag[kind])
 
     from ..screening.model import LAYERS as SCREEN_LAYERS
 
+    tables = (*SCREEN_LAYERS, BY_CLASS_LAYER) if by_class else SCREEN_LAYERS
     with open_project(config_path) as project:
         refuse_onto_inputs(
-            project, output, csv_path, xlsx_path, db_output, extra=[sites], tables=SCREEN_LAYERS
+            project, output, csv_path, class_csv, xlsx_path, db_output, extra=[sites], tables=tables
         )
+        if by_class is not None:
+            project.spec(by_class, key="--by-class")  # a typo is refused before the work
         rs = project.config.ruleset(ruleset)
         sites_gdf = project.read(sites, crs=sites_crs, id_field=id_field, transform=sites_transform)
         total = len(sites_gdf) * (len(rs.checks) + 1)
@@ -157,30 +184,52 @@ def screen(
                 sites_gdf,
                 id_field=id_field,
                 exact_areas=exact_areas,
+                by_class=by_class,
                 engine=eng,
                 progress=update,
             )
+        name = project.name
 
     written = []
     from ..io._atomic import atomic_group
     from ..io.tables import write_tables
     from ..io.vector import write_layers
+    from ..landuse import BY_CLASS_SHEET, describe_totals
+    from ..screening.tables import by_class_table, column_titles
 
+    frames = result.frames()
     with atomic_group([p for p in outputs.values() if p is not None], overwrite=overwrite) as tmp:
         table = result.table()
         if output is not None:
-            write_layers(result.frames(), tmp[output], overwrite=True)
-            written.append(_("{path} (layers sites, eligible)").format(path=output))
+            titles = {k: v for k, v in column_titles(result).items() if k == BY_CLASS_LAYER}
+            kinds = {BY_CLASS_LAYER: "MultiPolygon"}  # a site's part on a class may be several
+            write_layers(frames, tmp[output], overwrite=True, titles=titles, geometry_types=kinds)
+            written.append(
+                _("{path} (layers {layers})").format(path=output, layers=", ".join(frames))
+            )
         if csv_path is not None:
             write_tables({"sites": table}, tmp[csv_path], overwrite=True)
             written.append(str(csv_path))
+        if class_csv is not None:
+            write_tables({BY_CLASS_LAYER: result.by_class_totals}, tmp[class_csv], overwrite=True)
+            written.append(str(class_csv))
         if xlsx_path is not None:
-            write_tables(
-                {"sites": table, "rules": result.rules_table()}, tmp[xlsx_path], overwrite=True
-            )
+            sheets = {"sites": table, "rules": result.rules_table()}
+            if by_class is not None:
+                sheets[_(BY_CLASS_SHEET)] = by_class_table(result, project_name=name)
+            write_tables(sheets, tmp[xlsx_path], overwrite=True)
             written.append(str(xlsx_path))
 
     if db_output is not None:
-        write_layers(result.frames(), db_output, overwrite=overwrite)
-        written.append(_("{path} (tables sites, eligible)").format(path=db_output))
+        write_layers(frames, db_output, overwrite=overwrite)
+        written.append(
+            _("{path} (tables {tables})").format(path=db_output, tables=", ".join(frames))
+        )
     screening_summary(result, written)
+    if by_class is not None:
+        echo(
+            _("land classes of the sites ({layer}): {classes}").format(
+                layer=result.labels.get(by_class, by_class),
+                classes=describe_totals(result.by_class_totals),
+            )
+        )

@@ -109,6 +109,10 @@ class ControlReport:
         Its name column.
     crs_reason : str
         Why the working CRS is what it is (set by :func:`~ecogis.controls.run_controls`).
+    by_class, by_class_totals, by_class_layer
+        With ``run_controls(by_class=...)``: each conflict's area by land class (one row per
+        conflict and class, with its part on the class), the same with totals, and the
+        land-use layer (see :func:`ecogis.controls.run.split_conflicts_by_class`).
     """
 
     conflicts: GeoDataFrame
@@ -124,6 +128,9 @@ class ControlReport:
     townships: GeoDataFrame | None = None
     township_field: str | None = None
     crs_reason: str = ""
+    by_class: GeoDataFrame | None = None
+    by_class_totals: pd.DataFrame | None = None
+    by_class_layer: str | None = None
 
     @property
     def crs(self):

@@ -13,13 +13,14 @@ if TYPE_CHECKING:
     from ..io.project import Project
     from ..overlay import Engine
 
-__all__ = ["run_controls"]
+__all__ = ["run_controls", "split_conflicts_by_class", "CONFLICT_KEYS"]
 
 
 def run_controls(
     project: Project,
     *,
     min_area_m2: float | None = None,
+    by_class: str | None = None,
     engine: Engine | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ControlReport:
@@ -35,6 +36,9 @@ def run_controls(
         The project (:meth:`ecogis.Project.open`).
     min_area_m2 : float, optional
         Sliver threshold in m² (default: the config's ``sliver_m2``).
+    by_class : str, optional
+        A land-use layer of the config (role ``landuse``): each conflict's area is also split
+        by its land classes (:attr:`ControlReport.by_class`, ``by_class_totals``).
     engine : Engine, optional
         Overlay engine (default: local threads).
     progress : callable, optional
@@ -80,4 +84,44 @@ def run_controls(
         progress=progress,
     )
     report.crs_reason = project.crs_reason
+    if by_class is not None:
+        split_conflicts_by_class(report, project, by_class, engine=engine)
+    return report
+
+
+#: the columns that name a conflict (a row of :attr:`ControlReport.conflicts`)
+CONFLICT_KEYS = ("layer_a", "id_a", "layer_b", "id_b", "township")
+
+
+def split_conflicts_by_class(
+    report: ControlReport, project: Project, layer: str, *, engine: Engine | None = None
+) -> ControlReport:
+    """Each conflict's area by land class of ``layer``: what the overlap of two control lines
+    is on the ground (旱地 under both the red line and the farmland ...). Fills
+    ``report.by_class`` (one row per conflict and class, with its part on the class),
+    ``report.by_class_totals`` and ``report.by_class_layer``."""
+    import pandas as pd
+
+    from ..landuse import area_by_class, class_totals, landuse_layer
+
+    land = landuse_layer(project, layer)
+    conflicts = report.conflicts
+    keys = pd.DataFrame({c: conflicts[c].to_numpy() for c in CONFLICT_KEYS})
+    table = area_by_class(
+        conflicts,
+        land.frame,
+        ids=keys,
+        class_field=land.class_field,
+        name_field=land.name_field,
+        engine=engine,
+        keep_geometry=True,
+        name=land.label,
+        check_tiling=True,
+    )
+    report.by_class_totals = class_totals(
+        table, keys.assign(object_m2=conflicts["area_m2"].to_numpy(dtype=float))
+    )
+    report.by_class = table.reset_index(drop=True)
+    report.by_class_layer = layer
+    report.labels.setdefault(layer, project.title(layer))
     return report

@@ -34,6 +34,7 @@ from shapely import affinity
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
 from ..errors import EcogisWarning, LayerError
+from ..i18n import _
 from ..units import M2_PER_MU
 
 __all__ = [
@@ -69,7 +70,7 @@ TOWNSHIPS = (
     ("152529201", "伊和淖尔苏木", 545000.0, 4740000.0),
     ("152529202", "乌宁巴图苏木", 575000.0, 4720000.0),
 )
-_SEAT = {name: (x, y) for _, name, x, y in TOWNSHIPS}
+_SEAT = {name: (x, y) for _code, name, x, y in TOWNSHIPS}
 
 #: yearly targets written to the config (fixed, independent of the seed)
 TARGETS = {
@@ -171,6 +172,16 @@ PLANTED: dict[str, Any] = {
         "id_b": "15252910100007",
         "area_m2": 27300.0,
         "shape": "250 m x 160 m patch drawn twice, shifted 40 m / 30 m",
+    },
+    # the column prefix of the pv_sand_control check that stands for each layer: the forest
+    # and sandy-land checks take land classes of the 三调 layer (dltb) instead of those layers
+    "check_columns": {
+        "redline": "redline",
+        "farmland": "farmland",
+        "basic_grassland": "basic_grassland",
+        "forest": "dltb_0301",
+        "water_source": "water_source",
+        "sandy_land": "dltb_1205_1206_0404",
     },
     "plot_on_farmland": {
         "plot_id": "ZXB-ZL-2022-900",
@@ -314,6 +325,14 @@ _LAYERS = (
         "沙地（浑善达克）",
         {"id_field": "BSM"},
     ),
+    (
+        "dltb",
+        "dltb.gpkg",
+        "dltb",
+        "landuse",
+        "三调地类图斑",
+        {"id_field": "BSM", "class_field": "DLBM", "class_name_field": "DLMC"},
+    ),
     ("pits", "pits.gpkg", "pits", "pits", "历史遗留废弃矿山采坑", {"id_field": "pit_id"}),
     ("plots", "plots.gpkg", "plots", "plots", "造林、围封、种草地块", {"id_field": "plot_id"}),
     ("sites", "sites.gpkg", "sites", "sites", "光伏治沙候选场址", {"id_field": "site_id"}),
@@ -393,14 +412,18 @@ def read_banner_outline(source: str | os.PathLike | None = None) -> tuple[Polygo
     rows = gdf[gdf[code_col].astype(str) == BANNER_CODE] if code_col else gdf
     if len(rows) != 1:
         raise LayerError(
-            f"{source}: expected one feature with code {BANNER_CODE}, found {len(rows)}"
+            _("{source}: expected one feature with code {code}, found {n}").format(
+                source=source, code=BANNER_CODE, n=len(rows)
+            )
         )
     if name_col is not None:
         name = str(rows[name_col].iloc[0])
         if name != BANNER_NAME:
             raise LayerError(
-                f"{source}: feature {BANNER_CODE} is named {name!r}, expected {BANNER_NAME!r} "
-                "(wrong text encoding?)"
+                _(
+                    "{source}: feature {code} is named {name!r}, expected {expected!r} (wrong "
+                    "text encoding?)"
+                ).format(source=source, code=BANNER_CODE, name=name, expected=BANNER_NAME)
             )
     gcj = shapely.make_valid(rows.geometry.iloc[0])
     wgs = shapely.transform(gcj, gcj02_to_wgs84)
@@ -494,7 +517,7 @@ def _frame(rows: list[dict]):
 
 
 def _site_geom(spec) -> Polygon:
-    _, _, cx, cy, w, h = spec
+    _sid, _name, cx, cy, w, h = spec
     if w is None:  # a pentagon, to show that sites need not be rectangles
         ang = np.deg2rad(90 + 72 * np.arange(5))
         rad = np.array([800.0, 760.0, 820.0, 780.0, 800.0])
@@ -510,6 +533,7 @@ class _Gen:
 
     def __init__(self, outline: Polygon, seed: int):
         self.outline = outline
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.inner = outline.buffer(-20.0)
         self.sites = {spec[0]: _site_geom(spec) for spec in _SITES}
@@ -525,7 +549,7 @@ class _Gen:
         # Fixed generator: township borders do not depend on the seed, so neither do the
         # township-prefixed ids of planted features.
         rng = np.random.default_rng(152529)
-        seats = np.array([(x, y) for _, _, x, y in TOWNSHIPS])
+        seats = np.array([(x, y) for _code, _name, x, y in TOWNSHIPS])
         x0, y0, x1, y1 = self.outline.bounds
         cand = np.column_stack([rng.uniform(x0, x1, 900), rng.uniform(y0, y1, 900)])
         cand = cand[shapely.contains_xy(self.outline, cand[:, 0], cand[:, 1])][:300]
@@ -537,7 +561,7 @@ class _Gen:
             )
         )
         rows = []
-        for i, (code, name, _, _) in enumerate(TOWNSHIPS):
+        for i, (code, name, _x, _y) in enumerate(TOWNSHIPS):
             g = shapely.union_all(cells[owner == i]).intersection(self.outline)
             rows.append({"XZQDM": code, "XZQMC": name, "MJ": round(g.area, 2), "geometry": g})
         self.town_gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=WORK_EPSG)
@@ -615,7 +639,7 @@ class _Gen:
 
         # background red line: blobs away from towns, sites and planted shapes, ~30% of the banner
         keep = shapely.union_all(
-            [Point(x, y).buffer(8500) for _, _, x, y in TOWNSHIPS]
+            [Point(x, y).buffer(8500) for _code, _name, x, y in TOWNSHIPS]
             + [
                 shapely.make_valid(g).buffer(60)
                 for g in red_planted + farm_planted + [u for u, _ in urban]
@@ -642,7 +666,7 @@ class _Gen:
         shapely.prepare(forbid)
         cell = 450.0
         fields = []
-        for _, _, sx, sy in TOWNSHIPS:
+        for _code, _name, sx, sy in TOWNSHIPS:
             i0, i1 = int((sx - 7000) // cell), int((sx + 7000) // cell) + 1
             j0, j1 = int((sy - 7000) // cell), int((sy + 7000) // cell) + 1
             for i in range(i0, i1):
@@ -705,7 +729,7 @@ class _Gen:
             )
         farm_rows = []
         for i, g in enumerate(self.farmland, start=1):
-            code, _ = self.township_of(g)
+            code, _tname = self.township_of(g)
             paddy = rng.random() < 0.05
             farm_rows.append(
                 {
@@ -891,7 +915,7 @@ class _Gen:
                 }
             )
         self.sand_all, self.grass_all, self.forest_all = sand, grass, forest_all
-        self.water_all = shapely.union_all([g for _, _, g in water])
+        self.water_all = shapely.union_all([g for _n, _lvl, g in water])
         self.built = built
         return water_gdf, _frame(grass_rows), forest_gdf, sandy_gdf
 
@@ -915,7 +939,7 @@ class _Gen:
         x0, y0, x1, y1 = area_ok.bounds
 
         def place(make):
-            for _ in range(2000):
+            for _attempt in range(2000):
                 cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
                 g = make(cx, cy)
                 if not area_ok.contains(g) or forbid.intersects(g):
@@ -1125,7 +1149,7 @@ class _Gen:
         rows = []
         for spec in _SITES:
             g = self.sites[spec[0]]
-            _, tname = self.township_of(g)
+            _tcode, tname = self.township_of(g)
             mu = round(g.area / M2_PER_MU, 1)
             rows.append(
                 {
@@ -1138,6 +1162,180 @@ class _Gen:
                 }
             )
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=WORK_EPSG)
+
+    # ---- land use (三调 地类图斑)
+    def landuse(self, frames: dict) -> Any:
+        """About 100 000 patches tiling the banner: a Voronoi diagram of jittered points cut
+        along the zone layers, so that the classes agree with them (urban -> 0701 ..., farmland
+        -> its own DLBM, pits -> 0602, Ⅰ级 forest -> 0301 / 0305, sandy land -> 1205, basic
+        grassland and the rest -> 0401). Away from the sites a few patches get the other
+        classes of the region. A stream of its own: the other layers do not move."""
+        import geopandas as gpd
+
+        from ..overlay import get_engine
+
+        rng = np.random.default_rng([self.seed, 15])
+        engine = get_engine("local")
+        cells = self._cells(rng)
+        zones = self._landuse_zones(frames)
+        land = gpd.GeoDataFrame(geometry=cells, crs=WORK_EPSG)
+        zgdf = gpd.GeoDataFrame({"zone": [z for z, _g in zones]}, geometry=[g for _z, g in zones],
+                                crs=WORK_EPSG)  # fmt: skip
+        pairs = engine.intersect_pairs(land, zgdf, keep_geometry=True)
+        inside = np.asarray(pairs.geometry.values, dtype=object)
+        pieces = [inside]
+        kinds = [zgdf["zone"].to_numpy()[pairs["idx_right"].to_numpy()]]
+        # the rest of each cell: the cell itself, or what the zones leave of it (cut along the
+        # pieces themselves, so the patches share their vertices and tile without gaps)
+        li = pairs["idx_left"].to_numpy()
+        covered = np.bincount(li, weights=pairs["area_m2"].to_numpy(), minlength=len(cells))
+        full = covered >= shapely.area(cells) * (1 - 1e-12)
+        cut = np.flatnonzero((covered > 0) & ~full)
+        lo, hi = np.searchsorted(li, cut, side="left"), np.searchsorted(li, cut, side="right")
+        rest = cells.copy()
+        rest[cut] = [
+            shapely.difference(cells[i], shapely.union_all(inside[a:b]))
+            for i, a, b in zip(cut, lo, hi, strict=True)
+        ]
+        rest = rest[~full]
+        pieces.append(rest)
+        kinds.append(np.full(len(rest), "rest", dtype=object))
+        geoms = shapely.get_parts(np.concatenate(pieces), return_index=True)
+        kind = np.concatenate(kinds)[geoms[1]]
+        geoms = geoms[0]
+        keep = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+        keep &= shapely.area(geoms) > 0
+        geoms, kind = geoms[keep], kind[keep]
+        codes, cover = self._classes(rng, geoms, kind)
+        return self._landuse_frame(geoms, codes, cover)
+
+    def _cells(self, rng) -> np.ndarray:
+        """Voronoi cells of jittered points 250 m apart, cut to the banner outline."""
+        spacing = 250.0
+        x0, y0, x1, y1 = self.outline.bounds
+        gx, gy = np.meshgrid(np.arange(x0, x1, spacing), np.arange(y0, y1, spacing))
+        pts = np.column_stack([gx.ravel(), gy.ravel()]) + rng.uniform(
+            -0.4 * spacing, 0.4 * spacing, (gx.size, 2)
+        )
+        near = self.outline.buffer(spacing)
+        shapely.prepare(near)
+        pts = pts[shapely.contains_xy(near, pts[:, 0], pts[:, 1])]
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(
+                MultiPoint(pts), extend_to=near.envelope.buffer(spacing), ordered=True
+            )
+        )
+        shapely.prepare(self.outline)
+        inside = shapely.contains(self.outline, cells)
+        edge = np.flatnonzero(~inside & shapely.intersects(self.outline, cells))
+        cells[edge] = shapely.intersection(cells[edge], self.outline)
+        cells = cells[inside | np.isin(np.arange(len(cells)), edge)]
+        return shapely.get_parts(cells[~shapely.is_empty(cells)])
+
+    def _landuse_zones(self, frames: dict) -> list[tuple[str, Any]]:
+        """(zone, polygon) pairs that do not overlap, in order of precedence."""
+        z: list[tuple[str, Any]] = []
+        z += [(f"urban_{code}", g) for g, code in self.urban]
+        farm = frames["farmland"]
+        z += [
+            (f"farm_{code}", shapely.make_valid(g))
+            for g, code in zip(farm.geometry.values, farm["DLBM"], strict=True)
+        ]
+        z += [("pit", g) for g in frames["pits"].geometry.values]
+        forest = frames["forest"]
+        z += [
+            ("forest_0301" if name == "乔木林地" else "forest_0305", g)
+            for g, name in zip(forest.geometry.values, forest["DLMC"], strict=True)
+        ]
+        z += [("sand", g) for g in frames["sandy_land"].geometry.values]
+        z += [("grass", g) for g in frames["basic_grassland"].geometry.values]
+        out, taken = [], None
+        for kind, g in z:
+            part = g if taken is None else shapely.difference(g, taken)
+            taken = g if taken is None else shapely.union(taken, g)
+            out += [(kind, p) for p in _polys(part)]
+        return out
+
+    def _classes(self, rng, geoms: np.ndarray, kind: np.ndarray):
+        """The class code of each piece, and the shrub cover (GMFGD) of 灌木林地."""
+        n = len(geoms)
+        codes = np.full(n, "0401", dtype=object)
+        centre = shapely.point_on_surface(geoms)
+        cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+        # near the sites every class follows the zones exactly (the verdicts depend on it)
+        shapely.prepare(self.site_keepout)
+        free = ~shapely.contains_xy(self.site_keepout, cx, cy)
+        seats = np.array([(x, y) for _code, _name, x, y in TOWNSHIPS])
+        town = np.min(np.hypot(cx[:, None] - seats[:, 0], cy[:, None] - seats[:, 1]), axis=1)
+        u = rng.random(n)
+
+        def pick(mask, table):
+            """Classes by weight for the pieces in ``mask`` (the rest of ``u`` untouched)."""
+            edges = np.cumsum([w for _c, w in table])
+            for (code, _w), lo, hi in zip(table, np.r_[0, edges[:-1]], edges, strict=True):
+                codes[mask & (u >= lo) & (u < hi)] = code
+
+        for k in np.unique(kind):
+            m = kind == k
+            if k.startswith(("urban_", "farm_", "forest_")):
+                head, code = k.split("_", 1)
+                if head == "urban":
+                    codes[m] = "0701"
+                    pick(m & free, [("0701", 0.7), ("05H1", 0.1), ("1004", 0.1), ("08H2", 0.05),
+                                    ("0810", 0.05)])  # fmt: skip
+                else:
+                    codes[m] = code
+            elif k == "pit":
+                codes[m] = "0602"
+            elif k == "sand":
+                codes[m] = "1205"
+                pick(m & free, [("1205", 0.9), ("1206", 0.07), ("0404", 0.03)])
+            elif k == "grass":
+                pick(m & free, [("0401", 0.95), ("0403", 0.05)])
+            else:
+                pick(m & free & (town >= 9000), [("0401", 0.85), ("0403", 0.04), ("0404", 0.03),
+                     ("0307", 0.03), ("1006", 0.025), ("1104", 0.015), ("1207", 0.01)])  # fmt: skip
+                pick(m & free & (town < 9000), [("0401", 0.55), ("0103", 0.16), ("0102", 0.08),
+                     ("0702", 0.06), ("1006", 0.05), ("0403", 0.05), ("1104", 0.03),
+                     ("0307", 0.02)])  # fmt: skip
+        cover = np.full(n, np.nan)
+        shrub = codes == "0305"
+        cover[shrub] = np.round(rng.uniform(0.1, 0.6, int(shrub.sum())), 2)
+        return codes, cover
+
+    def _landuse_frame(self, geoms: np.ndarray, codes: np.ndarray, cover: np.ndarray):
+        import geopandas as gpd
+
+        from ..landuse import class_name
+
+        centre = shapely.point_on_surface(geoms)
+        order = np.lexsort((np.round(shapely.get_x(centre)), -np.round(shapely.get_y(centre))))
+        geoms, codes, cover, centre = geoms[order], codes[order], cover[order], centre[order]
+        tree = shapely.STRtree(self.town_gdf.geometry.values)
+        pi, ti = tree.query(centre, predicate="intersects")
+        town = np.zeros(len(geoms), dtype=np.int64)
+        town[pi[::-1]] = ti[::-1]  # the first township each point is in
+        tcode = np.array([TOWNSHIPS[t][0] for t in range(len(TOWNSHIPS))], dtype=object)[town]
+        tname = np.array([TOWNSHIPS[t][1] for t in range(len(TOWNSHIPS))], dtype=object)[town]
+        names = {c: class_name(c) for c in set(codes.tolist())}
+        number = np.zeros(len(geoms), dtype=np.int64)
+        for t in range(len(TOWNSHIPS)):
+            mine = town == t
+            number[mine] = np.arange(1, int(mine.sum()) + 1)
+        return gpd.GeoDataFrame(
+            {
+                "BSM": [f"{BANNER_CODE}2019{i:07d}" for i in range(1, len(geoms) + 1)],
+                "TBBH": [str(v) for v in number],
+                "DLBM": codes,
+                "DLMC": [names[c] for c in codes],
+                "ZLDWDM": [f"{c}000" for c in tcode],
+                "ZLDWMC": tname,
+                "TBMJ": np.round(shapely.area(geoms), 2),
+                "GMFGD": cover,
+            },
+            geometry=gpd.GeoSeries(geoms, crs=WORK_EPSG),
+            crs=WORK_EPSG,
+        )
 
     # ---- rasters
     def grid(self):
@@ -1313,12 +1511,44 @@ def _config_text(layers: dict[str, Path], config_path: Path, registry: Path) -> 
         "      - {layer: redline, rule: exclude, label: 生态保护红线, basis: 自然资发〔2022〕142号 红线内禁止开发性、生产性建设活动}",
         "      - {layer: farmland, rule: exclude, label: 永久基本农田, basis: 自然资办发〔2023〕12号 不得占用永久基本农田}",
         "      - {layer: basic_grassland, rule: exclude, label: 基本草原, basis: 自然资办发〔2023〕12号 不得占用基本草原}",
-        "      - {layer: forest, rule: exclude, label: Ⅰ级保护林地, basis: 自然资办发〔2023〕12号 不得占用Ⅰ级保护林地}",
+        "      # land classes of the 三调 layer (dltb): codes in quotes (YAML reads 0103 as an octal number)",
+        "      - {layer: dltb, rule: exclude, classes: ['01*'], label: 耕地, basis: 自然资办发〔2023〕12号 光伏方阵不得占用耕地}",
+        "      # 0302 竹林地 is left out: the banner has none, and a code that matches no patch warns",
+        "      - {layer: dltb, rule: exclude, classes: ['0301'], label: 乔木林地, basis: 自然资办发〔2023〕12号 林光互补不得占用乔木林地、竹林地}",
+        "      - {layer: dltb, rule: exclude, classes: ['0305'], where: {GMFGD: {gt: 0.3}}, label: 覆盖度大于30%的灌木林地, basis: 年降水量400毫米以下地区不得占用灌木覆盖度30%以上的灌木林地}",
         "      - {layer: water_source, rule: exclude, buffer_m: 500, label: 饮用水水源保护区及500米缓冲, basis: 水污染防治法第六十五、六十六条；500米缓冲为本示范设定}",
-        "      - {layer: sandy_land, rule: require, min_share: 0.6, label: 沙地, basis: 自然资办发〔2023〕12号 鼓励利用沙漠、戈壁、荒漠建设光伏基地；60%为本示范设定}",
+        "      - {layer: dltb, rule: require, classes: ['1205', '1206', '0404'], min_share: 0.6, label: 沙地、裸土地、其他草地, basis: 自然资办发〔2023〕12号 鼓励利用沙漠、戈壁、荒漠建设光伏基地；60%为本示范设定}",
         "      - {raster: dem, rule: slope_max, max_deg: 15, max_share: 0.1, label: 坡度, basis: 本示范设定（施工与水土保持）：坡度大于15°的面积不超过10%}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _check_site_classes(sites, dltb) -> None:
+    """The land classes under each site say what the zone layers say (PLANTED["site_expect"]):
+    the same share of sandy land (1205 / 1206 / 0404), the same area of Ⅰ级 forest (0301) and
+    of permanent farmland (cultivated land, 01), and the classes add up to the site."""
+    from ..landuse import area_by_class, match_codes
+
+    table = area_by_class(sites, dltb, ids=sites["site_id"].tolist())
+    whole = dict(zip(sites["site_id"], sites.geometry.area, strict=True))
+    for sid, exp in PLANTED["site_expect"].items():
+        mine = table[table["id"] == sid]
+        codes, area = mine["class_code"].tolist(), mine["area_m2"].to_numpy()
+        got = {
+            "sandy": area[match_codes(["1205", "1206", "0404"], codes)].sum() / whole[sid],
+            "forest": area[match_codes(["0301"], codes)].sum(),
+            "farmland": area[match_codes(["01"], codes)].sum(),
+            "total": area.sum(),
+        }
+        want = {
+            "sandy": exp["sandy_share"],
+            "forest": exp["excluded_m2"].get("forest", 0.0),
+            "farmland": exp["excluded_m2"].get("farmland", 0.0),
+            "total": whole[sid],
+        }
+        for key, value in want.items():
+            if not math.isclose(got[key], value, rel_tol=1e-6, abs_tol=1e-3):
+                raise AssertionError(f"demo: land classes under {sid}: {key} {got[key]} != {value}")
 
 
 def _measure(layers: dict[str, Path], planted: dict) -> dict:
@@ -1398,19 +1628,21 @@ def make_demo(
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
     config_path = Path(config_path) if config_path is not None else out_dir / "demo.yaml"
-    layers = {key: out_dir / fname for key, fname, *_ in _LAYERS}
+    layers = {key: out_dir / fname for key, fname, *_rest in _LAYERS}
     if not overwrite:
         existing = [str(p) for p in [*layers.values(), config_path] if p.exists()]
         if existing:
             raise LayerError(
-                f"{existing[0]}: file exists ({len(existing)} demo outputs exist); "
-                "pass overwrite=True (CLI: --overwrite) to replace them"
+                _(
+                    "{path}: file exists ({n} demo outputs exist); pass overwrite=True (CLI: "
+                    "--overwrite) to replace them"
+                ).format(path=existing[0], n=len(existing))
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path.parent.mkdir(parents=True, exist_ok=True)
 
     source = Path(boundary_source) if boundary_source is not None else default_boundary_source()
-    say(f"reading the banner outline from {source} (GCJ-02 -> CGCS2000)")
+    say(_("reading the banner outline from {source} (GCJ-02 -> CGCS2000)").format(source=source))
     outline, outline_gcj = read_banner_outline(source)
 
     import geopandas as gpd
@@ -1432,25 +1664,28 @@ def make_demo(
         crs=WORK_EPSG,
     )
     frames["townships"] = gen.townships()
-    say("control lines: red line, permanent basic farmland, urban development boundary")
+    say(_("control lines: red line, permanent basic farmland, urban development boundary"))
     gen.control_lines()
     frames["redline"], frames["farmland"], frames["urban"] = gen.control_frames()
-    say("water-source zones, basic grassland, Ⅰ级 forest, sandy land")
+    say(_("water-source zones, basic grassland, Ⅰ级 forest, sandy land"))
     (frames["water_source"], frames["basic_grassland"], frames["forest"], frames["sandy_land"]) = (
         gen.zones()
     )
-    say("mine pits, restoration plots, PV candidate sites")
+    say(_("mine pits, restoration plots, PV candidate sites"))
     frames["pits"], frames["plots"] = gen.restoration()
     frames["sites"] = gen.sites_frame()
+    say(_("land-use patches (三调 地类图斑), about 100 000"))
+    frames["dltb"] = gen.landuse(frames)
+    _check_site_classes(frames["sites"], frames["dltb"])
 
-    for key, fname, lname, *_ in _LAYERS:
+    for key, fname, lname, *_rest in _LAYERS:
         if lname is None:
             continue
         gdf = frames[key]
         if key in _STORED_EPSG:
             gdf = gdf.to_crs(_STORED_EPSG[key])
         write_layer(gdf, out_dir / fname, layer=lname, overwrite=overwrite)
-    say(f"rasters: DEM and NDVI 2021 / 2023 at {DEM_RES_M:g} m")
+    say(_("rasters: DEM and NDVI 2021 / 2023 at {res} m").format(res=f"{DEM_RES_M:g}"))
     transform, dem, nd21, nd23 = gen.rasters(frames["pits"], frames["plots"])
     _write_raster(dem, layers["dem"], transform, overwrite=overwrite)
     _write_raster(nd21, layers["ndvi_2021"], transform, overwrite=overwrite)
@@ -1465,5 +1700,9 @@ def make_demo(
     planted["boundary_source"] = str(source)
     planted["ndvi"] = {"not_greened": gen.not_greened}
     planted["plot_on_farmland"]["area_m2"] = gen.plot_on_farmland_m2
-    say(f"wrote {len(layers)} layers to {out_dir} and the config {config_path}")
+    say(
+        _("wrote {n} layers to {folder} and the config {config}").format(
+            n=len(layers), folder=out_dir, config=config_path
+        )
+    )
     return DemoResult(config_path=config_path, layers=layers, planted=planted)

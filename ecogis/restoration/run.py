@@ -54,6 +54,7 @@ __all__ = [
     "ProgressReport",
     "run_progress",
     "check_greening_of",
+    "split_plots_by_class",
     "plot_overlaps",
     "ImportPlan",
     "prepare_import",
@@ -191,6 +192,13 @@ class ProgressReport:
         The NDVI rise at or below which finished work is flagged.
     baseline : Baseline or None
         When the registry's baseline was recorded (and what the layers did not date).
+    by_class : GeoDataFrame or None
+        With ``run_progress(by_class=...)``: the area of each plot of ``year`` that is
+        completed or accepted, by the land class it was before (the land-use layer), one row
+        per plot and class with its part on the class. ``tables["by_class"]`` holds the same
+        with a total per plot, per kind and overall.
+    by_class_layer : str or None
+        The land-use layer the plots were split by.
     """
 
     year: int
@@ -204,6 +212,8 @@ class ProgressReport:
     ndvi: tuple[str, str] | None = None
     ndvi_min_change: float = 0.03
     baseline: Baseline | None = None
+    by_class: gpd.GeoDataFrame | None = None
+    by_class_layer: str | None = None
 
     @property
     def finished(self) -> int:
@@ -245,6 +255,7 @@ def run_progress(
     ndvi: Sequence[str] | None = None,
     ndvi_min_change: float = 0.03,
     replay_year: bool = False,
+    by_class: str | None = None,
 ) -> ProgressReport:
     """Progress against the yearly targets, per township and in total.
 
@@ -268,6 +279,9 @@ def run_progress(
     replay_year : bool
         Report a past ``year`` at its end rather than as things stand today (``ecogis
         progress`` does; a map of a past year should too, so that map and report agree).
+    by_class : str, optional
+        A land-use layer of the config (role ``landuse``): the plots of ``year`` completed or
+        accepted are split by the land class they were before (:func:`split_plots_by_class`).
 
     Examples
     --------
@@ -339,7 +353,67 @@ def run_progress(
     )
     if ndvi:
         check_greening_of(project, report, ndvi, min_change=ndvi_min_change)
+    if by_class is not None:
+        split_plots_by_class(project, report, by_class)
     return report
+
+
+#: plot statuses whose area counts as completed work
+_DONE = ("completed", "accepted")
+
+
+def split_plots_by_class(
+    project: Project, report: ProgressReport, layer: str, *, engine=None
+) -> pd.DataFrame:
+    """The plots of ``report.year`` that are completed or accepted, by the land class each
+    part of them was before: the land-use layer ``layer`` (the survey, e.g. 三调 DLTB) under
+    the plot polygons. Fills ``report.by_class`` and ``report.tables["by_class"]`` (with a
+    total per plot, per kind and overall) and returns the latter.
+
+    Areas are those of the plot polygons (m² in the working CRS), not the recorded
+    ``completed_mu``; the share is the part of the polygon on the class.
+    """
+    import numpy as np
+    import shapely
+
+    from ..crs import to_working
+    from ..landuse import area_by_class, class_totals, landuse_layer
+
+    land = landuse_layer(project, layer)
+    plots = report.plots
+    year = pd.to_numeric(plots["year"], errors="coerce").to_numpy()
+    done = (year == report.year) & plots["status"].isin(_DONE).to_numpy()
+    plots = plots[done]
+    if plots.crs is not None and len(plots):
+        plots = to_working(plots, project.crs, name=_("plots"))
+    present = ~(plots.geometry.isna() | plots.geometry.is_empty).to_numpy()
+    plots = plots[present]
+    keys = pd.DataFrame(
+        {
+            "plot_id": plots["plot_id"].astype(str).to_numpy(),
+            "township": plots["township"].astype(object).to_numpy(),
+        }
+    )
+    table = area_by_class(
+        plots,
+        land.frame,
+        ids=keys,
+        class_field=land.class_field,
+        name_field=land.name_field,
+        engine=engine,
+        keep_geometry=True,
+        name=land.label,
+        check_tiling=True,
+    )
+    objects = keys.assign(
+        kind=plots["kind"].astype(str).to_numpy(),
+        object_m2=np.asarray(shapely.area(plots.geometry.values), dtype=float),
+    )
+    report.tables["by_class"] = class_totals(table, objects, group="kind")
+    table.insert(2, "kind", objects["kind"].to_numpy()[table.index.to_numpy()])
+    report.by_class = table.reset_index(drop=True)
+    report.by_class_layer = layer
+    return report.tables["by_class"]
 
 
 def _layer_events(pits: pd.DataFrame, plots: pd.DataFrame) -> pd.DataFrame:

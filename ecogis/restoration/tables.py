@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..i18n import N_, _
+from ..landuse import by_class_columns
 from ..model import TOTAL, TOTAL_LABEL
 from ..tables import Column, PeopleTable, people_table
 from .model import (
@@ -51,6 +52,7 @@ TABLE_TITLES = {
     "greening": N_("Finished work without greening (NDVI)"),
     "history": N_("History of {id}"),
     "plot_overlaps": N_("Plots on permanent basic farmland or in the urban development boundary"),
+    "by_class": N_("Plots completed in {year} by the land class they were before ({layer})"),
 }
 
 _KINDS = {"real": "rate", "int": "int", "date": "date", "text": "text"}
@@ -154,9 +156,10 @@ _GREENING = [
 
 def progress_tables(
     tables: dict[str, pd.DataFrame], year: int, *, project_name: str | None = None,
-    as_of=None,
+    as_of=None, by_class_layer: str | None = None,
 ) -> dict[str, PeopleTable]:  # fmt: skip
-    """The progress tables of :func:`ecogis.restoration.run_progress` for people."""
+    """The progress tables of :func:`ecogis.restoration.run_progress` for people
+    (``by_class_layer``: the label of the land-use layer of ``tables["by_class"]``)."""
     when = _("as of {date}").format(date=as_of) if as_of else None
     out = {
         "pits": people_table(
@@ -179,7 +182,25 @@ def progress_tables(
             title=_(TABLE_TITLES["greening"]),
             subtitle=_sub(project_name),
         )
+    if "by_class" in tables:
+        out["by_class"] = people_table(
+            tables["by_class"],
+            by_class_columns(
+                [
+                    Column("plot_id", COLUMN_LABELS["plot"]["plot_id"], labels=_TOTAL),
+                    Column("township", COLUMN_LABELS["plot"]["township"]),
+                    Column("kind", COLUMN_LABELS["plot"]["kind"], labels=_KIND_OR_ALL),
+                ]
+            ),
+            title=_(TABLE_TITLES["by_class"]).format(year=year, layer=by_class_layer or ""),
+            subtitle=_sub(project_name, when),
+            drop_empty=False,
+        )
     return out
+
+
+_TOTAL = {TOTAL: TOTAL_LABEL}
+_KIND_OR_ALL = {**PLOT_KIND_LABELS, TOTAL: N_("all kinds")}
 
 
 def _readable_baseline(otype: str, text: str | None) -> str:

@@ -62,6 +62,9 @@ class CheckContext:
         ``progress(n)`` after ``n`` more sites are done.
     engine : ecogis.overlay.Engine
         The overlay engine (local threads or dask partitions).
+    whole : GeoDataFrame or None
+        The check's whole layer when ``data`` holds only some of its features (the land
+        classes or ``where:`` of the check): what a reason describes the rest of a site by.
     """
 
     sites: GeoDataFrame
@@ -74,10 +77,17 @@ class CheckContext:
     min_overlap_m2: float = 0.0
     progress: Callable[[int], None] | None = None
     engine: Any = None
+    whole: Any = None
 
     @property
     def params(self) -> Mapping[str, Any]:
         return self.check.params
+
+    @property
+    def by_class(self) -> bool:
+        """True when the check takes land classes of its layer (``classes:``): its reasons
+        name the classes found."""
+        return self.check.classes is not None
 
     def done(self, n: int) -> None:
         if self.progress is not None and n:
@@ -190,6 +200,70 @@ def _overlap_columns(ctx: CheckContext, overlap: np.ndarray) -> dict[str, np.nda
     }
 
 
+def _fields(ctx: CheckContext) -> tuple[str, str]:
+    from ..landuse import CLASS_FIELD, CLASS_NAME_FIELD
+
+    return ctx.check.class_field or CLASS_FIELD, ctx.check.class_name_field or CLASS_NAME_FIELD
+
+
+def _classes_under(ctx: CheckContext, rows: np.ndarray, layer=None, limit=None) -> dict[int, str]:
+    """Per site (position in ``rows``): the land classes of ``layer`` (default the check's
+    features) under it with their areas, largest first (``0103 旱地 85.2 亩``)."""
+    from ..landuse import area_by_class, describe_classes
+
+    if len(rows) == 0:
+        return {}
+    layer = ctx.data if layer is None else layer
+    field, name_field = _fields(ctx)
+    table = area_by_class(
+        ctx.sites.iloc[rows],
+        layer,
+        ids=rows,
+        class_field=field,
+        name_field=name_field,
+        engine=ctx.engine,
+        name=ctx.prefix,
+    )
+    out = {}
+    for i, part in table.groupby("id", sort=False):
+        out[int(i)] = describe_classes(
+            part["class_code"], part["area_m2"], names=part["class_name"], limit=limit
+        )
+    return out
+
+
+def _classes_near(ctx: CheckContext, rows: np.ndarray, distance: float) -> dict[int, str]:
+    """Per site: the classes (code and name, most features first) of the check's features
+    within ``distance`` of it, whose buffer reaches the site."""
+    from collections import Counter
+
+    from ..landuse import describe_classes, normalized_codes
+
+    if len(rows) == 0 or len(ctx.data) == 0:
+        return {}
+    field, name_field = _fields(ctx)
+    codes = normalized_codes(ctx.data[field].tolist())
+    names = ctx.data[name_field].tolist() if name_field in ctx.data.columns else None
+    tree = shapely.STRtree(np.asarray(ctx.data.geometry.values, dtype=object))
+    site_geoms = np.asarray(ctx.sites.geometry.values, dtype=object)[rows]
+    si, fi = tree.query(site_geoms, predicate="dwithin", distance=distance)
+    out = {}
+    for k, row in enumerate(rows):
+        mine = fi[si == k]
+        count = Counter(codes[j] for j in mine)
+        first = {}
+        for j in mine:
+            first.setdefault(codes[j], j)
+        ranked = [first[c] for c, _n in count.most_common()]
+        if ranked:
+            out[int(row)] = describe_classes(
+                [codes[j] for j in ranked],
+                names=None if names is None else [names[j] for j in ranked],
+                limit=4,
+            )
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # the built-in checks
 # ---------------------------------------------------------------------------------------------
@@ -213,10 +287,18 @@ def check_exclude(ctx: CheckContext) -> CheckResult:
     status = _status(len(overlap))
     status[hit] = "conditional"
     reasons: list[str | None] = [None] * len(overlap)
-    for i in np.flatnonzero(hit):
-        text = REASONS["exclude_buffer"] if buffer_m > 0 else REASONS["exclude"]
+    rows = np.flatnonzero(hit)
+    found: dict[int, str] = {}
+    if ctx.by_class:
+        found = _classes_near(ctx, rows, buffer_m) if buffer_m > 0 else _classes_under(ctx, rows)
+    for i in rows:
+        if ctx.by_class:
+            text = REASONS["exclude_buffer_classes"] if buffer_m > 0 else REASONS["exclude_classes"]
+        else:
+            text = REASONS["exclude_buffer"] if buffer_m > 0 else REASONS["exclude"]
         reasons[i] = _(text).format(
             label=ctx.label,
+            classes=found.get(int(i), ""),
             distance=f"{dist[i]:,.1f}" if buffer_m > 0 else "",
             buffer=f"{buffer_m:g}",
             area=_mu(overlap[i]),
@@ -239,9 +321,14 @@ def check_require(ctx: CheckContext) -> CheckResult:
     status = _status(len(share))
     status[bad] = "fail"
     reasons: list[str | None] = [None] * len(share)
-    for i in np.flatnonzero(bad):
-        reasons[i] = _(REASONS["require"]).format(
+    rows = np.flatnonzero(bad)
+    # what the site lies on instead: its main classes in the whole land-use layer
+    found = _classes_under(ctx, rows, layer=ctx.whole, limit=3) if ctx.by_class else {}
+    for i in rows:
+        text = REASONS["require_classes"] if found.get(int(i)) else REASONS["require"]
+        reasons[i] = _(text).format(
             label=ctx.label,
+            classes=found.get(int(i), ""),
             area=_mu(overlap[i]),
             share=_pct(share[i]),
             required=_pct(min_share),
@@ -275,9 +362,15 @@ def check_limit(ctx: CheckContext) -> CheckResult:
     status[over] = "conditional"
     reasons: list[str | None] = [None] * len(overlap)
     within = _(REASONS["limit_within"]).format(buffer=f"{buffer_m:g}") if buffer_m > 0 else ""
-    for i in np.flatnonzero(over):
-        reasons[i] = _(REASONS["limit"]).format(
+    rows = np.flatnonzero(over)
+    found: dict[int, str] = {}
+    if ctx.by_class:
+        found = _classes_near(ctx, rows, buffer_m) if buffer_m > 0 else _classes_under(ctx, rows)
+    for i in rows:
+        text = REASONS["limit_classes"] if ctx.by_class else REASONS["limit"]
+        reasons[i] = _(text).format(
             label=ctx.label,
+            classes=found.get(int(i), ""),
             within=within,
             area=_mu(overlap[i]),
             share=_pct(share[i]),

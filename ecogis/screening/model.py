@@ -17,6 +17,7 @@ __all__ = [
     "REASON_SEP",
     "TABLE_ROUNDING",
     "LAYERS",
+    "BY_CLASS_LAYER",
     "COLUMN_LABELS",
     "MAP_TITLE",
     "REASONS",
@@ -54,6 +55,8 @@ TABLE_ROUNDING = {"_m2": 2, "_mu": 2, "_share": 4, "_deg": 2, "_distance_m": 2, 
 
 #: the layers of a screening result, in the order they are written
 LAYERS = ("sites", "eligible")
+#: the layer of each site's area per land class (``ecogis screen --by-class``)
+BY_CLASS_LAYER = "by_class"
 
 #: column -> title for people (tables, popups, GPKG column titles), shown with ``_()``;
 #: per-check columns are ``<layer>_overlap_m2`` etc.: the layer's label, then the suffix's title
@@ -98,6 +101,22 @@ REASONS = {
     "limit_share": N_("{share} of the site"),
     "limit_mu": N_("{mu} mu"),
     "limit_or": N_(" or "),
+    # checks that take land classes of their layer (classes:) name the classes found
+    "exclude_classes": N_(
+        "overlaps {label} ({classes}) by {area} ({share}); to be cut from the site{basis}"
+    ),
+    "exclude_buffer_classes": N_(
+        "{distance} m from {label} ({classes}), {area} ({share}) inside its {buffer} m buffer; "
+        "to be cut from the site{basis}"
+    ),
+    "require_classes": N_(
+        "only {area} ({share}) on {label}, less than the required {required}; the site lies on "
+        "{classes}{basis}"
+    ),
+    "limit_classes": N_(
+        "overlaps {label} ({classes}){within} by {area} ({share}), more than the allowed "
+        "{limits}; adjust the site or obtain approval{basis}"
+    ),
     "nodata_tiny": N_("the site is smaller than one pixel of {label}; cannot be decided"),
     "nodata": N_(
         "{share} of the pixels of {label} under the site have no data (more than {max}); "

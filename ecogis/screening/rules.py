@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["RuleSpec", "RULES", "PARAM_KINDS", "COMMON_KEYS", "register_rule"]
+__all__ = ["RuleSpec", "RULES", "PARAM_KINDS", "COMMON_KEYS", "VECTOR_KEYS", "register_rule"]
 
 #: parameter kind -> (YAML types allowed, lowest value, highest value, what people are told)
 PARAM_KINDS: Mapping[str, tuple[tuple[type, ...], float | None, float | None, str]] = (
@@ -36,6 +36,12 @@ PARAM_KINDS: Mapping[str, tuple[tuple[type, ...], float | None, float | None, st
 
 #: keys every check may carry besides its parameters
 COMMON_KEYS = ("rule", "layer", "raster", "basis", "label")
+#: keys every vector check may carry (which features of its layer it takes), with their YAML
+#: types: ``classes: ["01*", "0301"]`` (land-class codes, :mod:`ecogis.landuse`) and
+#: ``where: {GMFGD: {gt: 0.3}}`` (attribute filters)
+VECTOR_KEYS: Mapping[str, tuple[type, ...]] = MappingProxyType(
+    {"classes": (list, str, int), "where": (dict,)}
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ def register_rule(
             f"register_rule: unknown parameter kind(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(PARAM_KINDS)}"
         )
-    clash = sorted(set(params) & set(COMMON_KEYS))
+    clash = sorted(set(params) & (set(COMMON_KEYS) | set(VECTOR_KEYS)))
     if clash:
         raise ValueError(f"register_rule: {', '.join(clash)} cannot be a parameter name")
 

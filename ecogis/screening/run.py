@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..i18n import _
-from .model import REASON_SEP
-from .screen import ScreenResult, screen_sites, site_ids
+from .model import BY_CLASS_LAYER, REASON_SEP
+from .screen import ScreenResult, context_layers, screen_sites, site_ids
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..io.project import Project
     from ..overlay import Engine
 
-__all__ = ["run_screening", "load_screening", "choose_ruleset"]
+__all__ = ["run_screening", "load_screening", "choose_ruleset", "split_sites_by_class"]
 
 
 def choose_ruleset(project: Project, name: str | None) -> RuleSet:
@@ -48,6 +48,7 @@ def run_screening(
     sites_crs: str | None = None,
     sites_transform=None,
     exact_areas: bool = False,
+    by_class: str | None = None,
     engine: Engine | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ScreenResult:
@@ -77,6 +78,10 @@ def run_screening(
         Measure each site in its own 3-degree zone (CGCS2000 GK, CM nearest the site), not
         all in the working CRS: for study areas wider than a zone, where one zone's
         projection makes areas at its edges too large (about +2 % 14° from its CM).
+    by_class : str, optional
+        A land-use layer of the config (role ``landuse``): each site's area is also split by
+        its land classes (:attr:`ScreenResult.by_class`, :attr:`ScreenResult.by_class_totals`),
+        in the working CRS.
     engine : Engine, optional
         Overlay engine (default: local threads).
     progress : callable, optional
@@ -128,6 +133,38 @@ def run_screening(
             sites_gdf, rs, layers=layers, id_field=id_field, study_area=study, **common
         )
     result.crs_reason = project.crs_reason
+    if by_class is not None:
+        split_sites_by_class(result, project, by_class, sites_gdf, engine=engine)
+    return result
+
+
+def split_sites_by_class(
+    result: ScreenResult, project: Project, layer: str, sites: gpd.GeoDataFrame, *, engine=None
+) -> ScreenResult:
+    """Each site's area by land class of ``layer``, into ``result.by_class`` (one row per site
+    and class, with the site's part on it) and ``result.by_class_totals`` (with totals)."""
+    import shapely
+
+    from ..landuse import area_by_class, class_totals, landuse_layer
+
+    land = landuse_layer(project, layer)
+    keys = pd.DataFrame({"site_id": result.sites["site_id"].to_numpy()})
+    table = area_by_class(
+        sites,
+        land.frame,
+        ids=keys,
+        class_field=land.class_field,
+        name_field=land.name_field,
+        engine=engine,
+        keep_geometry=True,
+        name=land.label,
+        check_tiling=True,
+    )
+    whole = shapely.area(sites.geometry.values)
+    result.by_class_totals = class_totals(table, keys.assign(object_m2=whole))
+    result.by_class = table.reset_index(drop=True)
+    result.by_class_layer = layer
+    result.labels.setdefault(layer, project.title(layer))
     return result
 
 
@@ -186,13 +223,14 @@ def _screen_per_zone(sites, rs, layers, study, *, id_field, **common) -> ScreenR
     eligible = pd.concat([r.eligible.to_crs(work) for _p, r in parts], ignore_index=True)
     first = pd.concat([r.first_reason for _p, r in parts])
     first = pd.Series(first.to_numpy()[back], index=sites.index, dtype=object)
+    context, labels = context_layers(rs, layers, common["labels"])
     return ScreenResult(
         sites=out_sites,
         eligible=GeoDataFrame(eligible, geometry=eligible.geometry.name, crs=work),
         first_reason=first,
         ruleset=rs,
-        layers=dict(layers),
-        labels=dict(common["labels"]),
+        layers=context,
+        labels=labels,
     )
 
 
@@ -200,13 +238,24 @@ def load_screening(
     project: Project, source: str | os.PathLike, *, ruleset: str | RuleSet | None = None
 ) -> ScreenResult:
     """A screening result written by ``ecogis screen -o OUT.gpkg``, read back for a map or a
-    report. With a rule set, its layers come along as context."""
+    report. With a rule set, its layers come along as context (for a check that takes land
+    classes, the features it takes). A ``by_class`` layer (``--by-class``) is read too."""
+    from ..config import is_database_uri
+    from ..io.vector import list_layers
+
     sites = project.read(f"{source}|layer=sites", name=f"{source} sites")
     eligible = project.read(f"{source}|layer=eligible", name=f"{source} eligible")
     rs = None
     if ruleset is not None:
         rs = ruleset if not isinstance(ruleset, str) else project.config.ruleset(ruleset)
-    layer_names = list(dict.fromkeys(c.layer for c in rs.checks if c.layer)) if rs else []
+    labels = project.labels()
+    context: dict = {}
+    if rs is not None:
+        names = list(dict.fromkeys(c.layer for c in rs.checks if c.layer))
+        context, labels = context_layers(rs, {n: project.layer(n) for n in names}, labels)
+    by_class = None
+    if not is_database_uri(str(source)) and BY_CLASS_LAYER in list_layers(source):
+        by_class = project.read(f"{source}|layer={BY_CLASS_LAYER}", name=f"{source} by_class")
     first = pd.Series(
         [str(r).split(REASON_SEP)[0] if isinstance(r, str) and r else "" for r in sites["reasons"]]
         if "reasons" in sites.columns
@@ -219,7 +268,8 @@ def load_screening(
         eligible=eligible,
         first_reason=first,
         ruleset=rs,
-        layers={n: project.layer(n) for n in layer_names},
-        labels=project.labels(),
+        layers=context,
+        labels=labels,
         crs_reason=project.crs_reason,
+        by_class=by_class,
     )

@@ -53,21 +53,31 @@ Reasons are ordered worst first (the first one decides the verdict); the machine
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
+from shapely.errors import GEOSException
 
 from ..errors import CRSError, EcogisWarning, LayerError, RuleError
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..units import m2_to_mu
 from .checks import CheckContext, _mu, _pct
-from .model import ID_COLUMNS, NODATA_MAX_SHARE, REASON_SEP, REASONS, TABLE_ROUNDING, VERDICTS
+from .model import (
+    BY_CLASS_LAYER,
+    ID_COLUMNS,
+    NODATA_MAX_SHARE,
+    REASON_SEP,
+    REASONS,
+    TABLE_ROUNDING,
+    VERDICTS,
+)
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -75,7 +85,7 @@ if TYPE_CHECKING:
 
     from ..config import Check, RuleSet
 
-__all__ = ["ScreenResult", "screen_sites", "site_ids"]
+__all__ = ["ScreenResult", "screen_sites", "site_ids", "context_layers"]
 
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
 
@@ -107,21 +117,36 @@ class ScreenResult:
         The deciding (first) reason per site, "" for a pass (a reason may hold "；" itself).
     ruleset : RuleSet or None
         The rule set screened with.
-    layers : dict of str to GeoDataFrame
-        The vector layers the checks used (working CRS): what a map draws as context.
+    layers : mapping of str to GeoDataFrame
+        The vector layers the checks used (working CRS): what a map draws as context. A check
+        that takes land classes of its layer (``classes:`` / ``where:``) contributes those
+        features, dissolved (on first use), under its column prefix (``dltb_01``).
     labels : dict
-        Layer / raster name -> label for people.
+        Layer / raster name -> label for people, and the column prefix of each check that
+        takes land classes -> its label.
     crs_reason : str
         Why the working CRS is what it is (set by :func:`~ecogis.screening.run_screening`).
+    by_class : GeoDataFrame or None
+        With ``by_class`` (:func:`~ecogis.screening.run_screening`): each site's area on each
+        land class — ``site_id, class_code, class_name, area_m2, area_mu, share`` and the
+        site's part on that class (the GeoPackage layer ``by_class``).
+    by_class_totals : DataFrame or None
+        The same with a total after each site and the area of each class over all sites
+        (:func:`ecogis.landuse.class_totals`): the 地类构成 sheet.
+    by_class_layer : str or None
+        The land-use layer the areas were split by.
     """
 
     sites: GeoDataFrame
     eligible: GeoDataFrame
     first_reason: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     ruleset: RuleSet | None = None
-    layers: dict[str, GeoDataFrame] = field(default_factory=dict)
+    layers: Mapping[str, GeoDataFrame] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     crs_reason: str = ""
+    by_class: GeoDataFrame | None = None
+    by_class_totals: pd.DataFrame | None = None
+    by_class_layer: str | None = None
 
     @property
     def crs(self):
@@ -129,8 +154,12 @@ class ScreenResult:
         return self.sites.crs
 
     def frames(self) -> dict[str, GeoDataFrame]:
-        """The geometry outputs by layer name, for writing into one GeoPackage."""
-        return {"sites": self.sites, "eligible": self.eligible}
+        """The geometry outputs by layer name, for writing into one GeoPackage (``by_class``
+        too when the areas were split by land class)."""
+        out = {"sites": self.sites, "eligible": self.eligible}
+        if self.by_class is not None:
+            out[BY_CLASS_LAYER] = self.by_class
+        return out
 
     def table(self) -> pd.DataFrame:
         """The site table for CSV / XLSX: no geometry, numbers rounded (the GeoPackage keeps
@@ -247,16 +276,32 @@ def _check_inputs(sites: GeoDataFrame, layers: Mapping[str, GeoDataFrame]) -> No
             )
 
 
+def _check_key(c: Check) -> str:
+    """A check's column name before any clash: ``slope``, the target's name, or for a check
+    that takes land classes the target and its codes (``dltb_01``, ``dltb_0301_0302``)."""
+    if c.rule == "slope_max":
+        return "slope"
+    if not c.selects:
+        return c.target
+    parts = [str(code).rstrip("*").lower() for code in c.classes or ()]
+    if len(parts) > 3:
+        parts = [*parts[:3], "etc"]
+    if c.where:
+        parts.append("where")
+    return "_".join([c.target, *parts])
+
+
 def _prefixes(checks: tuple[Check, ...]) -> list[str]:
-    """Column prefix per check: the target's name; a target named by two checks of different
-    rules gets the rule too (``farmland_limit``), so no column is overwritten."""
+    """Column prefix per check: the target's name (with its land classes, see
+    :func:`_check_key`); a target named by two checks of different rules gets the rule too
+    (``farmland_limit``), so no column is overwritten."""
     seen: dict[str, int] = {}
     for c in checks:
-        key = "slope" if c.rule == "slope_max" else c.target
+        key = _check_key(c)
         seen[key] = seen.get(key, 0) + 1
     out, used = [], set()
     for c in checks:
-        key = "slope" if c.rule == "slope_max" else c.target
+        key = _check_key(c)
         p = key if seen[key] == 1 else f"{key}_{c.rule}"
         n = 2
         base = p
@@ -378,19 +423,29 @@ def screen_sites(
                 "cover it, so it cannot be judged there"
             ).format(share=_pct(outside[i]), area=where)
             notes[i].append((unknown, text, "outside:study_area"))
+    labels = dict(labels)
+    context = {k: layers[k] for k in needed if k in layers}
+    selected = []
     for check, prefix in zip(ruleset.checks, _prefixes(ruleset.checks), strict=True):
         target = check.target
+        data, whole = (layers[target] if check.layer else rasters[target]), None
+        if check.layer and check.selects:
+            whole, data = data, _select(check, data, labels.get(target) or target)
+            labels.setdefault(prefix, check.label or _class_label(check, labels))
+            context[prefix] = functools.partial(_dissolved, data)
+            selected.append(target)
         ctx = CheckContext(
             sites=geoms,
             area_m2=area,
             check=check,
-            data=layers[target] if check.layer else rasters[target],
+            data=data,
             label=check.label or labels.get(target) or target,
             basis=check.basis or ruleset.basis,
             prefix=prefix,
             min_overlap_m2=min_overlap_m2,
             progress=progress,
             engine=engine,
+            whole=whole,
         )
         res = RULES[check.rule].function()(ctx)
         st = np.array([_RANK[s] for s in res.status], dtype=np.int8)
@@ -478,14 +533,127 @@ def screen_sites(
     first = pd.Series(
         [next((t[1] for t in note if t[1]), "") for note in notes], index=sites.index, dtype=object
     )
+    # a layer only some checks took classes of is context through those classes alone
+    for name in set(selected):
+        if all(c.selects for c in ruleset.checks if c.layer == name):
+            context.pop(name, None)
     return ScreenResult(
         sites=out_sites,
         eligible=out_eligible,
         first_reason=first,
         ruleset=ruleset,
-        layers={k: layers[k] for k in needed if k in layers},
-        labels=dict(labels),
+        layers=LazyLayers(context),
+        labels=labels,
     )
+
+
+class LazyLayers(Mapping):
+    """Layer name -> GeoDataFrame, where a value may be a function that makes the frame on
+    first use (then kept): the dissolved features of a land-class check cost a union that
+    only a map needs."""
+
+    def __init__(self, items: Mapping[str, Any]):
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> GeoDataFrame:
+        value = self._items[key]
+        if callable(value):
+            value = self._items[key] = value()
+        return value
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"LazyLayers({list(self._items)})"
+
+
+def context_layers(
+    ruleset: RuleSet, layers: Mapping[str, GeoDataFrame], labels: Mapping[str, str]
+) -> tuple[dict[str, GeoDataFrame], dict[str, str]]:
+    """What a map of a screening draws as context, and the labels: the layers the checks
+    name, and for a check that takes land classes the features it takes, dissolved, under its
+    column prefix (as :attr:`ScreenResult.layers`). For a result read back from a file."""
+    out = {c.layer: layers[c.layer] for c in ruleset.checks if c.layer and not c.selects}
+    labels = dict(labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EcogisWarning)  # said when the sites were screened
+        for check, prefix in zip(ruleset.checks, _prefixes(ruleset.checks), strict=True):
+            if check.layer and check.selects:
+                chosen = _select(check, layers[check.layer], labels.get(check.layer, ""))
+                out[prefix] = functools.partial(_dissolved, chosen)
+                labels.setdefault(prefix, check.label or _class_label(check, labels))
+    return LazyLayers(out), labels
+
+
+def _select(check: Check, layer: GeoDataFrame, label: str) -> GeoDataFrame:
+    """The features of ``layer`` a check takes (its land classes and ``where:``), with a
+    warning for codes that select no feature of the layer (a typo, or a class the county
+    does not have)."""
+    from ..landuse import CLASS_FIELD, select_classes, unmatched_codes
+
+    field = check.class_field or CLASS_FIELD
+    chosen = select_classes(
+        layer,
+        classes=check.classes,
+        where=check.where,
+        class_field=field,
+        name=_("layer {name!r} ({label})").format(name=check.layer, label=label),
+    )
+    missing_all = False
+    if check.classes is not None:
+        missing = unmatched_codes(check.classes, layer[field].tolist())
+        missing_all = len(missing) == len(check.classes)
+        if missing:
+            warnings.warn(
+                ngettext(
+                    "{key}.classes: {codes} matches no feature of layer {layer!r} (field "
+                    "{field}); a typo, or a class the layer does not hold?",
+                    "{key}.classes: {codes} match no feature of layer {layer!r} (field "
+                    "{field}); a typo, or classes the layer does not hold?",
+                    len(missing),
+                ).format(key=check.key, codes=", ".join(missing), layer=check.layer, field=field),
+                EcogisWarning,
+                stacklevel=3,
+            )
+    if check.where and len(chosen) == 0 and len(layer) and not missing_all:
+        warnings.warn(
+            _("{key}.where: no feature of layer {layer!r} passes the filter").format(
+                key=check.key, layer=check.layer
+            ),
+            EcogisWarning,
+            stacklevel=3,
+        )
+    return chosen
+
+
+def _class_label(check: Check, labels: Mapping[str, str]) -> str:
+    """People's name of a check that takes land classes and has no label of its own:
+    the layer's label and the codes (``三调地类图斑 01*``)."""
+    what = " ".join(check.classes or ())
+    if check.where:
+        what = " ".join(p for p in (what, "where") if p)
+    return f"{labels.get(check.target) or check.target} {what}".strip()
+
+
+def _dissolved(features: GeoDataFrame) -> GeoDataFrame:
+    """The features united into their outline (the patches of a land-use layer tile the
+    land, so a coverage union is exact and fast): a map's context, not a measurement."""
+    geoms = np.asarray(features.geometry.values, dtype=object)
+    geoms = geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))] if len(geoms) else geoms
+    if len(geoms) == 0:
+        return GeoDataFrame(geometry=GeoSeries([], crs=features.crs), crs=features.crs)
+    try:
+        merged = shapely.coverage_union_all(geoms)
+        if not shapely.is_valid(merged):
+            raise GEOSException("invalid coverage union")
+    except GEOSException:  # not a clean coverage (T-junctions, overlaps)
+        merged = shapely.union_all(geoms)
+    parts = shapely.get_parts(merged)
+    return GeoDataFrame(geometry=GeoSeries(parts, crs=features.crs), crs=features.crs)
 
 
 def _study_area_outside(geoms: GeoDataFrame, area: np.ndarray, study_area) -> np.ndarray:

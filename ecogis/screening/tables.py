@@ -6,19 +6,29 @@ import datetime as _dt
 from typing import TYPE_CHECKING
 
 from ..i18n import N_, _, chinese
+from ..landuse import by_class_columns
+from ..model import TOTAL, TOTAL_LABEL
 from ..tables import Column, PeopleTable, people_table
-from .model import COLUMN_LABELS, VERDICT_FILLS, VERDICT_LABELS
+from .model import BY_CLASS_LAYER, COLUMN_LABELS, VERDICT_FILLS, VERDICT_LABELS
 
 if TYPE_CHECKING:
     from .screen import ScreenResult
 
-__all__ = ["sites_table", "checks_table", "rules_table", "column_titles", "TABLE_TITLES"]
+__all__ = [
+    "sites_table",
+    "checks_table",
+    "rules_table",
+    "by_class_table",
+    "column_titles",
+    "TABLE_TITLES",
+]
 
 #: sheet name -> title (shown with ``_()``)
 TABLE_TITLES = {
     "sites": N_("Site screening: verdict, reasons and areas per site"),
     "checks": N_("Site screening: the numbers of each check"),
     "rules": N_("Rule set"),
+    "by_class": N_("Site screening: land classes of each site ({layer})"),
 }
 
 #: the columns of :func:`sites_table` besides the reasons (site id and verdict lead both tables)
@@ -101,7 +111,10 @@ def column_titles(result: ScreenResult) -> dict[str, dict[str, str]]:
                     layer=label, what=chinese(COLUMN_LABELS[suffix])
                 )
     eligible = {c: sites[c] for c in ("site_id", "verdict", "eligible_m2", "eligible_mu")}
-    return {"sites": sites, "eligible": eligible}
+    out = {"sites": sites, "eligible": eligible}
+    if result.by_class is not None:
+        out[BY_CLASS_LAYER] = {c.name: chinese(c.title) for c in by_class_columns([_BY_CLASS_KEY])}
+    return out
 
 
 def _site_columns(result: ScreenResult, tr) -> list[Column]:
@@ -125,6 +138,24 @@ def _site_columns(result: ScreenResult, tr) -> list[Column]:
                 break
     cols.append(Column("reasons", COLUMN_LABELS["reasons"], wide=True))
     return cols
+
+
+_BY_CLASS_KEY = Column("site_id", COLUMN_LABELS["site_id"], labels={TOTAL: TOTAL_LABEL})
+
+
+def by_class_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
+    """Each site's area by land class (``--by-class``): its classes largest first, then its
+    total; at the end each class over all sites and the grand total (sheet 地类构成)."""
+    if result.by_class_totals is None:
+        raise ValueError("by_class_table: the result was not split by land class (by_class=)")
+    layer = result.labels.get(result.by_class_layer or "", result.by_class_layer or "")
+    return people_table(
+        result.by_class_totals,
+        by_class_columns([_BY_CLASS_KEY]),
+        title=_(TABLE_TITLES["by_class"]).format(layer=layer),
+        subtitle=_subtitle(project_name, result),
+        drop_empty=False,
+    )
 
 
 def rules_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
