@@ -20,7 +20,8 @@ get directly, for many pairs at once with numpy:
    walk and directions must agree everywhere, or the pair goes to GEOS.
 5. The area is the sum of the cross products of the boundary pieces that lie inside the other
    polygon (Green's theorem); the geometry is the same pieces linked at the crossings into
-   rings, shells clockwise as GEOS writes them.
+   rings, shells clockwise as GEOS writes them. A geometry that is not valid (a sliver whose
+   rounded crossings fall onto an edge of the other side) sends its pair to GEOS.
 
 A ring that meets ``Bx`` without crossing the other boundary lies wholly inside or outside the
 other polygon: one point-in-polygon test (GEOS) decides. Results with several shells *and*
@@ -390,6 +391,11 @@ def crossing_overlay(
         bad |= side.bad
     if keep_geometry:
         _assemble(sides, len(px), n, bad, geometry)
+        # a sliver whose crossings round onto the other side's edge makes a ring that touches
+        # itself (GEOS collapses it into a line): such a pair is GEOS's to do
+        done = np.flatnonzero(~bad)
+        done = done[np.not_equal(geometry[done], None)]
+        bad[done[~shapely.is_valid(geometry[done])]] = True
     area[bad] = 0.0
     return ~bad, area, geometry
 
