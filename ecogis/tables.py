@@ -259,8 +259,9 @@ def format_text(table: PeopleTable, *, width: int = 80, limit: int | None = None
     """The table laid out for a terminal ``width`` columns wide.
 
     Columns line up by display width; long text wraps inside its column; a table wider than
-    the terminal is split into blocks of columns that fit, each repeating the first column
-    (the township, the ID). A header is never broken. At most ``limit`` rows.
+    the terminal is split into blocks of columns that fit, each repeating the leading text
+    columns that name the row (the township and kind, the ID). A header is never broken. At
+    most ``limit`` rows.
     """
     titles = table.titles
     rows = table.texts()
@@ -281,15 +282,25 @@ def format_text(table: PeopleTable, *, width: int = 80, limit: int | None = None
             grow = min(spare, max(0, full - widths[j]))
             widths[j] += grow
             spare -= grow
+    # the leading text columns name the row (township and kind, site ID and verdict): each
+    # block repeats them, at most three and half the width
+    keys = 1 if widths else 0
+    while (
+        keys < min(3, len(widths) - 1)
+        and not numeric[keys]
+        and not table.columns[keys].wide
+        and sum(widths[: keys + 1]) + gap * keys <= width // 2
+    ):
+        keys += 1
+    key_w = sum(widths[:keys]) + gap * max(0, keys - 1)
     blocks: list[list[int]] = []
     current: list[int] = []
     used = 0
-    key_w = widths[0] if widths else 0
     for j in range(len(widths)):
         need = widths[j] + (gap if current else 0)
-        if current and used + need > width:
+        if current and used + need > width and j >= keys:
             blocks.append(current)
-            current, used = [0], key_w  # repeat the key column
+            current, used = list(range(keys)), key_w  # repeat the key columns
             need = widths[j] + gap
         current.append(j)
         used += need
