@@ -181,7 +181,7 @@ def test_every_pit_popup_is_clear_of_the_panels(chromium, maps, size):
         )
         checked = 0
         for lat, lon in points[::4]:
-            page.evaluate("() => ecogis.map.closePopup()")
+            page.evaluate("() => { ecogis.map.closePopup(); }")
             page.evaluate(f"() => ecogis.map.setView([{lat}, {lon}], 12, {{animate: false}})")
             cx, cy = page.evaluate(
                 f"""() => {{ const p = ecogis.map.latLngToContainerPoint([{lat}, {lon}]);
@@ -337,7 +337,7 @@ def test_sites_show_their_labels(chromium, maps, project, size):
                 return [e.textContent, e.style.visibility !== 'hidden', r.left, r.top, r.right, r.bottom]; })"""
         )
         # closer in, every site well inside the view has its label
-        page.evaluate("() => ecogis.map.setZoom(ecogis.map.getZoom() + 2, {animate: false})")
+        page.evaluate("() => { ecogis.map.setZoom(ecogis.map.getZoom() + 2, {animate: false}); }")
         closer = page.evaluate(
             """() => { const r = ecogis.layers['场址位置'], size = ecogis.map.getSize();
                 const ids = r.src.a.site_id, out = [];

@@ -177,7 +177,7 @@ def demo(out_dir, config_path, maps_dir, seed, data_only):
                 name=reg.label, pits=len(pits), plots=len(plots), crs=project.crs.to_string()
             )
         )
-        progress = run_progress(project, year=2022)
+        progress = run_progress(project, year=2022, replay_year=True)  # as `ecogis progress`
         progress_summary(progress)
         write_tables_out(
             progress.tables,

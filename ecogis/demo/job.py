@@ -67,7 +67,7 @@ def write_maps(
         time_step = "quarter" if built else "none"
 
     def progress_map():
-        report = progress or run_progress(project, year=year)
+        report = progress or run_progress(project, year=year, replay_year=True)
         timeline = None
         if time_step != "none":
             timeline = progress_timeline(project, step=time_step, year=year)

@@ -843,7 +843,20 @@
                 return top.contains(p.div) && !p.collapsed && !p.opts.fixed;
             }).reverse();
             panels.forEach(function (p) { p.body.style.maxHeight = ""; });
+            // the layer list (Leaflet's) scrolls too: first down to 160 px, then the panels
+            // give way, then the list down to 100 px
+            var list = top.querySelector(".leaflet-control-layers-expanded .leaflet-control-layers-list");
+            if (list) { list.style.maxHeight = ""; list.style.overflowY = ""; }
             function over() { return top.getBoundingClientRect().bottom - (limit - 8); }
+            function shrinkList(least) {
+                var extra = over();
+                if (!list || extra <= 0) { return; }
+                var h = list.getBoundingClientRect().height;
+                if (h <= least) { return; }
+                list.style.maxHeight = Math.max(least, h - extra) + "px";
+                list.style.overflowY = "auto";
+            }
+            shrinkList(160);
             panels.forEach(function (p) {
                 var extra = over();
                 if (extra <= 0 || p === keep) { return; }
@@ -854,6 +867,7 @@
                     p.setCollapsed(true);
                 }
             });
+            shrinkList(100);
         });
     };
 

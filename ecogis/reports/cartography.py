@@ -398,10 +398,14 @@ def place_labels(
 # ------------------------------------------------------------------------ graticule
 
 
-def _graticule_step(span_deg: float) -> float:
-    """Degrees between graticule lines for a map ``span_deg`` across: 3 to 6 lines."""
+#: room a graticule label needs along its edge (114°49′30″E at 6 pt is about 13 mm)
+_LABEL_MM = 16.0
+
+
+def _graticule_step(span_deg: float, most: int = 6) -> float:
+    """Degrees between graticule lines for a map ``span_deg`` across: at most ``most`` lines."""
     for minutes in (0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600):
-        if span_deg / (minutes / 60) <= 6:
+        if span_deg / (minutes / 60) <= most:
             return minutes / 60
     return 10.0
 
@@ -443,7 +447,14 @@ def add_graticule(ax: Axes, crs: CRS, extent: Sequence[float], *, fontsize: floa
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         return
     lon0, lon1, lat0, lat1 = lon.min(), lon.max(), lat.min(), lat.max()
-    step = _graticule_step(min(lon1 - lon0, lat1 - lat0) or 1.0)
+    # each direction its own step, as many lines as its edge has room for labels: a wide,
+    # low map has more meridians than parallels, and no labels run into each other
+    box = ax.get_position()
+    width_in, height_in = ax.figure.get_size_inches()
+    room = (box.width * width_in * 25.4, box.height * height_in * 25.4)
+    most = [max(2, min(6, int(mm // _LABEL_MM))) for mm in room]
+    lon_step = _graticule_step(lon1 - lon0 or 1.0, most[0])
+    lat_step = _graticule_step(lat1 - lat0 or 1.0, most[1])
     frame = shapely.box(minx, miny, maxx, maxy)
     edges = {
         "bottom": shapely.LineString([(minx, miny), (maxx, miny)]),
@@ -487,21 +498,19 @@ def add_graticule(ax: Axes, crs: CRS, extent: Sequence[float], *, fontsize: floa
                 if p.geom_type == "Point" and not p.is_empty:
                     yield name, p
 
+    step = lon_step
     for lon_v in np.arange(math.ceil(lon0 / step) * step, lon1 + 1e-9, step):
-        lats = np.linspace(lat0 - step, lat1 + step, 60)
+        lats = np.linspace(lat0 - lat_step, lat1 + lat_step, 60)
         x, y = to_xy.transform(np.full_like(lats, lon_v), lats)
         line = shapely.LineString(np.column_stack([x, y])).intersection(frame)
         if line.is_empty:
             continue
         ax.plot(x, y, **line_style)
         for edge, p in crossings(shapely.LineString(np.column_stack([x, y])), ("bottom", "top")):
-            text = _dms(lon_v, "E", "W")
-            if edge == "top":
-                label(edge, p, text)
-            else:
-                label(edge, p, text)
+            label(edge, p, _dms(lon_v, "E", "W"))
+    step = lat_step
     for lat_v in np.arange(math.ceil(lat0 / step) * step, lat1 + 1e-9, step):
-        lons = np.linspace(lon0 - step, lon1 + step, 60)
+        lons = np.linspace(lon0 - lon_step, lon1 + lon_step, 60)
         x, y = to_xy.transform(lons, np.full_like(lons, lat_v))
         line = shapely.LineString(np.column_stack([x, y])).intersection(frame)
         if line.is_empty:
@@ -624,16 +633,26 @@ def draw_legend(
     ax.set_xlim(0, w)
     ax.set_ylim(0, h)
     ax.set_axis_off()
+    from ..tables import display_width
+
     top = h
     if title:
         ax.text(0, top, title, ha="left", va="top", fontsize=fontsize + 1, fontweight="bold")
         top -= fontsize * 0.55 + 2.5
-    row = max(fontsize * 0.5, 3.2) + 1.3
-    # as many columns as the box needs to show every item
-    fit = max(1, int(top // row))
-    columns = max(columns, math.ceil(len(items) / fit))
+    wanted = columns
+    widest = max((display_width(i.label) for i in items), default=0)
+    # as many columns as the box needs to show every item, the labels smaller where they
+    # would run into the next column (down to 5 pt; then cut short with …)
+    for size in (fontsize, fontsize - 1, fontsize - 2, 5.0):
+        row = max(size * 0.5, 3.2) + 1.3
+        fit = max(1, int(top // row))
+        columns = max(wanted, math.ceil(len(items) / fit))
+        col_w = w / columns
+        if columns == 1 or widest * size * 0.5 * 0.3528 <= col_w - 9:
+            break
+    fontsize = size
+    room = int((col_w - 9) / (size * 0.5 * 0.3528)) if columns > 1 else None
     per_col = max(1, math.ceil(len(items) / columns))
-    col_w = w / columns
     for i, item in enumerate(items):
         col, r = divmod(i, per_col)
         cx, cy = col * col_w, top - (r + 0.5) * row
@@ -660,7 +679,12 @@ def draw_legend(
             if st.get("hatch"):
                 patch.set_hatch(st["hatch"])
             ax.add_patch(patch)
-        ax.text(cx + 8, cy, item.label, ha="left", va="center", fontsize=fontsize)
+        text = item.label
+        if room is not None and display_width(text) > room:
+            while text and display_width(text) > room - 2:
+                text = text[:-1]
+            text += "…"
+        ax.text(cx + 8, cy, text, ha="left", va="center", fontsize=fontsize)
 
 
 def neatline(ax: Axes, *, width: float = 0.8) -> None:

@@ -23,13 +23,14 @@ from ..i18n import N_, _, label_of
 from ..screening.model import (
     CHECK_OUTCOMES,
     NODATA_MAX_SHARE,
-    REASON_SEP,
     REASONS,
     RULE_TEXT,
     VERDICT_LABELS,
     VERDICT_TEXT,
     VERDICTS,
 )
+from ..screening.reasons import check_of
+from ..screening.reasons import split_reasons as _split
 from ..tables import Column, people_table
 from .common import Progress, add_facts, mu_text, tick
 from .document import ReportDocument
@@ -58,53 +59,13 @@ def _pct(share: float) -> str:
 
 
 def _check_of(rs: RuleSet, key: str) -> Check | None:
-    rule, _sep, target = key.partition(":")
-    return next((c for c in rs.checks if c.rule == rule and c.target == target), None)
+    return check_of(rs, key)
 
 
 def split_reasons(result: ScreenResult, row: pd.Series) -> list[tuple[str, str, str]]:
-    """The reasons of one site, one per check that did not pass: ``(key, reason, basis)``.
-
-    ``reasons`` joins the sentences with ``；``, which a legal basis may hold too; the
-    ``failed_checks`` column lists the checks in the same order, so each sentence is cut
-    where its own basis ends. ``key`` is ``rule:target`` (or ``min_eligible``).
-    """
-    text = row.get("reasons")
-    text = "" if not isinstance(text, str) else text
-    keys = [k for k in str(row.get("failed_checks") or "").split(",") if k]
-    rs = result.ruleset
-    if not text:
-        return []
-    out: list[tuple[str, str, str]] = []
-    pos = 0
-    for n, key in enumerate(keys):
-        check = _check_of(rs, key) if rs is not None and key != "min_eligible" else None
-        basis = (check.basis if check is not None else None) or (rs.basis if rs else None) or ""
-        end = -1
-        if basis:
-            # the basis as the reason wrote it, in either language
-            from ..i18n import translation
-
-            for lang in ("zh", "en"):
-                suffix = translation(lang).gettext(REASONS["basis"]).format(basis=basis)
-                at = text.find(suffix, pos)
-                if at >= 0:
-                    end = at + len(suffix)
-                    break
-        if end < 0:
-            at = text.find(REASON_SEP, pos)
-            end = at if at >= 0 and n < len(keys) - 1 else len(text)
-        piece = text[pos:end].strip()
-        if piece:
-            out.append((key, piece, basis))
-        pos = end + len(REASON_SEP) if text.startswith(REASON_SEP, end) else end
-        if pos >= len(text):
-            break
-    if pos < len(text):  # more sentences than listed checks (an edited file): keep them
-        rest = text[pos:].strip(REASON_SEP + " ")
-        if rest:
-            out.append(("", rest, ""))
-    return out
+    """The reasons of one site, one per check that did not pass: ``(key, reason, basis)``
+    (:func:`ecogis.screening.reasons.split_reasons`)."""
+    return _split(result.ruleset, row.get("reasons"), row.get("failed_checks"))
 
 
 # ------------------------------------------------------------------------ the checks of a site
@@ -278,7 +239,9 @@ def _summary_table(result: ScreenResult):
     from ..screening.tables import sites_table
 
     base = sites_table(result)
-    cols = [c for c in base.columns if c.name != "reasons"]
+    # a printed page has room for ours only: the input's other attributes are in the XLSX
+    summary = ("site_id", "name", "township", "verdict", "area_mu", "eligible_mu")
+    cols = [c for c in base.columns if c.name in summary]
     frame = pd.DataFrame(result.sites.drop(columns=result.sites.geometry.name))
     frame["main_reason"] = [r or "" for r in result.first_reason.reindex(frame.index)]
     cols.append(Column("main_reason", N_("Main reason"), wide=True))
@@ -442,22 +405,23 @@ def screening_report(
                     "Site {site}: area {area}, eligible area {eligible}; verdict: {verdict}."
                 ).format(**facts)
             doc.paragraph(text)
+            checks = people_table(site_checks(result, row), _CHECK_COLUMNS, drop_empty=False)
+            reasons = split_reasons(result, row)
+            first = reasons[0][1] if reasons else ""
+            opinion = _opinion(result, row, first)
+            height = _site_map_height(checks, [r for _k, r, _b in reasons], opinion, first=i == 1)
             doc.figure(
-                figure_png(screening_spec(result, project, site=idx), max_height_mm=80, dpi=FIGURE_DPI),
+                figure_png(screening_spec(result, project, site=idx), max_height_mm=height, dpi=FIGURE_DPI),
                 _("Site {site} and the layers it touches").format(site=site),
             )  # fmt: skip
-            checks = people_table(site_checks(result, row), _CHECK_COLUMNS, drop_empty=False)
             doc.table(checks, caption=_("Checks of site {site}").format(site=site))
-            reasons = split_reasons(result, row)
             doc.paragraph(bold_lead=_("Problems found: "))
             if reasons:
                 for k, (_key, reason, _basis) in enumerate(reasons, start=1):
                     doc.paragraph(_("{n}. {reason}").format(n=k, reason=reason))
             else:
                 doc.paragraph(_("None: every check is met."))
-            first = reasons[0][1] if reasons else ""
-            doc.paragraph(_opinion(result, row, first), style="opinion",
-                          bold_lead=_("Opinion: "))  # fmt: skip
+            doc.paragraph(opinion, style="opinion", bold_lead=_("Opinion: "))
             tick(progress, i + 1, total)
         doc.properties(
             title=f"{title} {subtitle}",
@@ -465,6 +429,33 @@ def screening_report(
             subject=project.name,
         )
     return doc
+
+
+#: text height of the template's A4 page (29.7 cm less 2 x 2.5 cm margins), in mm
+_PAGE_TEXT_MM = 247.0
+#: half-width characters on a line of body text (16 cm at 10.5 pt) and the height of a line
+_LINE_CHARS, _LINE_MM = 86, 6.2
+
+
+def _lines(text: str, chars: int = _LINE_CHARS) -> int:
+    from ..tables import display_width
+
+    return max(1, -(-display_width(text) // chars))
+
+
+def _site_map_height(checks, reasons: list[str], opinion: str, *, first: bool) -> float:
+    """The height of a site's map (mm) that leaves room on its page for its table, problems
+    and opinion, so each site's opinion stays on one page: 80 mm where there is room, down to
+    50 mm for a site with many checks or problems (then the page may still run over)."""
+    used = 52.0 + (14.0 if first else 0.0)  # headings, the facts, two captions, spacing
+    used += 11.0  # the table's header (two lines)
+    for texts in checks.texts():
+        # columns of the check table: item, requirement and details wrap at about 8-12 chars
+        need = max(_lines(texts[0], 14), _lines(texts[1], 14), _lines(texts[4], 16))
+        used += 1.5 + 4.6 * need
+    used += 8.0 + sum(_lines(r) * _LINE_MM for r in reasons) if reasons else 14.0
+    used += _lines(opinion) * _LINE_MM + 4.0
+    return float(min(80.0, max(50.0, _PAGE_TEXT_MM - used)))
 
 
 def _author(project: Project) -> str | None:

@@ -152,7 +152,9 @@ def build_screening_map(
     overlap_cols = [c for c in sites.columns if str(c).endswith("_overlap_mu")]
     known = _known_texts(rs, labels)
     failed = sites["failed_checks"] if "failed_checks" in sites.columns else [None] * len(sites)
-    reasons = [_reason_lines(r, known, f) for r, f in zip(sites["reasons"], failed, strict=True)]
+    reasons = [
+        _reason_lines(r, known, f, rs) for r, f in zip(sites["reasons"], failed, strict=True)
+    ]
     verdicts = [label_of(VERDICT_LABELS, v, "—") for v in sites["verdict"]]
     names = sites["name"].tolist() if "name" in sites.columns else [None] * len(sites)
     townships = (
@@ -328,12 +330,24 @@ def _known_texts(ruleset, labels: Mapping[str, str]) -> list[str]:
     return sorted({t for t in found if t and REASON_SEP in t}, key=len, reverse=True)
 
 
-def _reason_lines(value: Any, known: Sequence[str] = (), failed: Any = None) -> str:
+def _reason_lines(
+    value: Any, known: Sequence[str] = (), failed: Any = None, ruleset: Any = None
+) -> str:
     """Reasons (joined by ``；``) as numbered lines, each kept whole: a legal basis or a label
-    that holds ``；`` itself does not split its reason. The popup keeps the line breaks."""
+    that holds ``；`` itself does not split its reason. With the rule set, each reason is cut
+    where its check's basis ends (:func:`~ecogis.screening.reasons.split_reasons`, as the
+    review opinion does); without, at the separators outside the ``known`` texts. The popup
+    keeps the line breaks."""
     if _missing(value) or not str(value).strip():
         return "—"
     text = str(value)
+    if ruleset is not None and isinstance(failed, str) and failed.strip():
+        from .reasons import split_reasons
+
+        pieces = [piece for _key, piece, _basis in split_reasons(ruleset, text, failed)]
+        if len(pieces) == 1:
+            return pieces[0]
+        return "\n".join(f"{i}. {p}" for i, p in enumerate(pieces, 1))
     # protect the separators inside known texts, split, then put them back
     marks = {}
     for i, t in enumerate(known):
