@@ -67,6 +67,38 @@ def test_scheduler_needs_dask_engine(demo):
     assert r.exit_code == 2 and "need --engine dask" in r.output
 
 
+def test_dask_storage_holds_the_parts_workers_read(demo, tmp_path, monkeypatch):
+    """--dask-storage DIR: worker processes read the larger layer's parts from DIR (a folder
+    every machine of a cluster mounts); it is empty again afterwards."""
+    import ecogis.overlay.dask_engine as dask_engine
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    seen = []
+    real = dask_engine.partition_layer
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("storage"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dask_engine, "partition_layer", spy)
+    local, dask = tmp_path / "local.gpkg", tmp_path / "dask.gpkg"
+    assert run("controls", "-c", demo.config_path, "-o", local).exit_code == 0
+    r = run("controls", "-c", demo.config_path, "-o", dask, "--engine", "dask",
+            "--scheduler", "processes", "--partitions", "2", "--dask-storage", shared)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert seen and all(Path(s) == shared for s in seen)
+    assert list(shared.iterdir()) == []  # removed when the command ends
+    a, b = _conflicts(local), _conflicts(dask)
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"), rtol=1e-9)
+    # not a folder, or without --engine dask: refused before any work
+    r = run("controls", "-c", demo.config_path, "--engine", "dask",
+            "--dask-storage", tmp_path / "nowhere")  # fmt: skip
+    assert r.exit_code == 2 and "not a folder" in r.output
+    r = run("controls", "-c", demo.config_path, "--dask-storage", shared)
+    assert r.exit_code == 2 and "need --engine dask" in r.output
+
+
 def test_unreachable_scheduler_is_one_line_error(demo):
     r = run(
         "controls", "-c", demo.config_path, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"

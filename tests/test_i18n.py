@@ -163,7 +163,9 @@ def test_xlsx_for_people_in_chinese(demo_run):
     assert "项目选址筛查结果" in ws["A1"].value and "正镶白旗" in ws["A2"].value
     # a unit wider than its column's title goes on a line of its own, whole
     header = [c.value for c in ws[3]]
-    assert [h.replace("\n", "") for h in header] == [
+    # then the input's own columns (capacity_mw), under their own names
+    assert header[7:] == ["capacity_mw"]
+    assert [h.replace("\n", "") for h in header[:7]] == [
         "场址编号",
         "名称",
         "乡镇",

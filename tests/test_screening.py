@@ -439,7 +439,15 @@ def test_cli_writes_gpkg_csv_xlsx_and_summary(world, tmp_path):
     import openpyxl
 
     wb = openpyxl.load_workbook(tmp_path / "result.xlsx")
-    assert wb.sheetnames == ["sites", "rules"]
+    assert wb.sheetnames == ["sites", "checks", "rules"]
+    # for people: a title row, the project, then titles with units; verdicts as words
+    ws = wb["sites"]
+    assert "Site screening" in ws["A1"].value
+    header = [str(c.value).replace("\n", " ") for c in ws[3]]
+    assert header[:2] == ["Site ID", "Verdict"] or header[0] == "Site ID"
+    assert "Area (mu)" in header and "Reasons" in header
+    rows = {r[0]: r for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert rows["S2"][header.index("Verdict")] == "fail"
     assert not list(tmp_path.glob(".ecogis-screen*"))
 
 

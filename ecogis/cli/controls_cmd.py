@@ -121,10 +121,11 @@ def controls(
     engine,
     scheduler,
     partitions,
+    dask_storage,
     overwrite,
 ):
     project = open_project(config_path)
-    eng = make_engine(engine, scheduler, partitions)
+    eng = make_engine(engine, scheduler, partitions, dask_storage)
     check_output(output, (".gpkg",), overwrite, "-o/--output")
     check_output(summary_path, (".csv", ".xlsx"), overwrite, "--summary")
     if (

@@ -89,7 +89,19 @@ def refuse_onto_inputs(project, *outputs, extra=(), tables=()) -> None:
 
 
 def engine_options(f):
-    """--engine local|dask, --scheduler, --partitions (controls, screen)."""
+    """--engine local|dask, --scheduler, --partitions, --dask-storage (controls, screen)."""
+    f = click.option(
+        "--dask-storage",
+        "dask_storage",
+        metavar="DIR",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=N_(
+            "dask only: a folder every worker can read, where worker processes read their "
+            "parts of the larger layer (partitioned GeoParquet, removed afterwards); default "
+            "the temporary folder, which workers on other machines cannot read."
+        ),
+    )(f)
     f = click.option(
         "--partitions",
         type=click.IntRange(min=1),
@@ -118,14 +130,23 @@ def engine_options(f):
     return f
 
 
-def make_engine(engine: str, scheduler: str | None, partitions: int | None):
+def make_engine(
+    engine: str, scheduler: str | None, partitions: int | None, storage: Path | None = None
+):
     """The overlay engine chosen with :func:`engine_options`."""
-    if engine == "local" and (scheduler or partitions):
-        raise click.UsageError(_("--scheduler and --partitions need --engine dask"))
+    if engine == "local" and (scheduler or partitions or storage):
+        raise click.UsageError(
+            _("--scheduler, --partitions and --dask-storage need --engine dask")
+        )
     from ..overlay import get_engine
 
     if engine == "dask":
-        return get_engine("dask", scheduler=scheduler, partitions=partitions)
+        if storage is not None and not storage.is_dir():
+            raise click.BadParameter(
+                _("--dask-storage {path}: not a folder").format(path=storage),
+                param_hint="--dask-storage",
+            )
+        return get_engine("dask", scheduler=scheduler, partitions=partitions, storage=storage)
     return get_engine("local")
 
 

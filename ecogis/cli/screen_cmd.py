@@ -81,10 +81,23 @@ from .summaries import screening_summary
     ),
 )
 @click.option(
-    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help=N_("CSV table.")
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_(
+        "CSV table for scripts: one row per site, every column as computed (site_id, verdict, "
+        "reasons, areas in m² and mu, each check, the input's own columns); UTF-8 with BOM."
+    ),
 )
 @click.option(
-    "--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), help=N_("Excel table.")
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_(
+        "Excel workbook for people, ready to print: sheet sites (verdict, reasons, areas in "
+        "mu, the input's own columns), checks (the numbers of each check), rules; titles in "
+        "the interface language."
+    ),
 )
 @click.option(
     "--id-field",
@@ -144,12 +157,13 @@ def screen(
     engine,
     scheduler,
     partitions,
+    dask_storage,
     overwrite,
 ):
     from ..screening import run_screening
     from ..screening.model import BY_CLASS_LAYER
 
-    eng = make_engine(engine, scheduler, partitions)
+    eng = make_engine(engine, scheduler, partitions, dask_storage)
     # a PostGIS output is written in its own transaction at the end, not staged as a file
     db_output = output if isinstance(output, str) else None
     if db_output is not None:
@@ -195,15 +209,26 @@ def screen(
     from ..io.tables import write_tables
     from ..io.vector import write_layers
     from ..landuse import BY_CLASS_SHEET, describe_totals
-    from ..screening.tables import by_class_table, column_titles
+    from ..screening.tables import (
+        by_class_table,
+        checks_table,
+        column_titles,
+        rules_table,
+        sites_table,
+    )
 
     frames = result.frames()
     with atomic_group([p for p in outputs.values() if p is not None], overwrite=overwrite) as tmp:
         table = result.table()
         if output is not None:
-            titles = {k: v for k, v in column_titles(result).items() if k == BY_CLASS_LAYER}
             kinds = {BY_CLASS_LAYER: "MultiPolygon"}  # a site's part on a class may be several
-            write_layers(frames, tmp[output], overwrite=True, titles=titles, geometry_types=kinds)
+            write_layers(
+                frames,
+                tmp[output],
+                overwrite=True,
+                titles=column_titles(result),  # QGIS shows the Chinese titles as aliases
+                geometry_types=kinds,
+            )
             written.append(
                 _("{path} (layers {layers})").format(path=output, layers=", ".join(frames))
             )
@@ -214,7 +239,13 @@ def screen(
             write_tables({BY_CLASS_LAYER: result.by_class_totals}, tmp[class_csv], overwrite=True)
             written.append(str(class_csv))
         if xlsx_path is not None:
-            sheets = {"sites": table, "rules": result.rules_table()}
+            # for people, like the demo's: titles in the interface language, verdicts
+            # coloured, areas in mu, ready to print (the CSV keeps the raw columns for scripts)
+            sheets = {
+                _("sites"): sites_table(result, project_name=name),
+                _("checks"): checks_table(result, project_name=name),
+                _("rules"): rules_table(result, project_name=name),
+            }
             if by_class is not None:
                 sheets[_(BY_CLASS_SHEET)] = by_class_table(result, project_name=name)
             write_tables(sheets, tmp[xlsx_path], overwrite=True)

@@ -79,6 +79,7 @@ COLUMN_LABELS = {
     "_nodata_share": N_("share without data"),
     "_class_share": N_("share of forbidden classes"),
     "_class_main": N_("main class"),
+    "study_area_outside": N_("Share outside the study area"),
 }
 
 #: the map's kind in its title, after the project name (shown with ``_()``)

@@ -20,6 +20,7 @@ __all__ = [
     "rules_table",
     "by_class_table",
     "column_titles",
+    "own_columns",
     "TABLE_TITLES",
 ]
 
@@ -46,9 +47,14 @@ _CHECK_COLUMNS = (
     ("_class_main", "text"),
     ("_nodata_share", "share"),
 )
-#: the input's own attributes shown after the site id when present
+#: the input's own attributes shown after the site id when present, with titles of ours
 _OWN = ("name", "township")
 _OWN_TITLES = {"name": N_("Name"), "township": N_("Township")}
+#: the columns screening writes besides those of each check
+_OURS = frozenset(
+    ("site_id", "verdict", "reasons", "failed_checks", "area_m2", "area_mu", "eligible_m2",
+     "eligible_mu", "study_area_outside")
+)  # fmt: skip
 
 
 def _prefix_label(prefix: str, labels, tr=_) -> str:
@@ -71,10 +77,33 @@ def _subtitle(project_name: str | None, result: ScreenResult) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def own_columns(sites) -> list[str]:
+    """The input's own attributes among a screening result's columns (项目名称, 企业...): what
+    is neither a screening column nor the id column the site ids were taken from."""
+    ids = sites["site_id"].astype(str).tolist() if "site_id" in sites.columns else None
+    out = []
+    for col in sites.columns:
+        name = str(col)
+        if col == getattr(sites, "_geometry_column_name", None) or name in _OURS:
+            continue
+        if name.endswith(("_overlap_m2", *(suffix for suffix, _kind in _CHECK_COLUMNS))):
+            continue
+        if ids is not None and sites[col].astype(str).tolist() == ids:
+            continue  # the id field (DKBH) the site ids came from
+        out.append(col)
+    return out
+
+
 def sites_table(result: ScreenResult, *, project_name: str | None = None) -> PeopleTable:
-    """One row per site: id, name, township, verdict, areas in mu and the reasons (the
-    numbers of each check are in :func:`checks_table`)."""
+    """One row per site: id, name, township, verdict, areas in mu and the reasons, then the
+    input's other attributes under their own titles (the numbers of each check are in
+    :func:`checks_table`)."""
     cols = [c for c in _site_columns(result, _) if c.name in _SUMMARY or c.name == "reasons"]
+    cols += [
+        Column(str(c), str(c))
+        for c in own_columns(result.sites)
+        if c not in _OWN_TITLES and str(c).strip()
+    ]
     return people_table(
         result.sites,
         cols,
@@ -136,6 +165,8 @@ def _site_columns(result: ScreenResult, tr) -> list[Column]:
                 )
                 cols.append(Column(str(col), title, kind))
                 break
+    if "study_area_outside" in sites.columns:  # the share beyond the study area
+        cols.append(Column("study_area_outside", COLUMN_LABELS["study_area_outside"], "share"))
     cols.append(Column("reasons", COLUMN_LABELS["reasons"], wide=True))
     return cols
 
