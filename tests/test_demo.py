@@ -126,9 +126,13 @@ def test_gcj02_conversion_moved_the_outline(demo):
     assert math.isclose(shift, demo.planted["gcj_shift_m"], rel_tol=1e-6)
 
 
-def test_outline_is_the_same_from_the_shapefile_and_the_committed_copy():
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_outline_is_the_same_from_the_shapefile_and_the_committed_copy(lang, monkeypatch):
+    """In either language, and without a warning about the demo's own source (warnings fail
+    tests): the demo printed 没有 .cpg in Chinese."""
     from conftest import shared_data
 
+    monkeypatch.setenv("ECOGIS_LANG", lang)
     shp = shared_data("admin_boundaries", "neimenggu_districts_2020.shp")
     copy_ = REPO / "ecogis" / "data" / "zhengxiangbai_152529.geojson"
     a, _ = read_banner_outline(shp)  # UTF-8 DBF without .cpg: must decode to 正镶白旗

@@ -403,10 +403,10 @@ def read_banner_outline(source: str | os.PathLike | None = None) -> tuple[Polygo
     from ..io import read_layer
 
     source = Path(source) if source is not None else default_boundary_source()
-    with warnings.catch_warnings():
-        # the published DBF is UTF-8 without .cpg: read_layer detects it and says so
-        warnings.filterwarnings("ignore", message=".*no .cpg.*", category=EcogisWarning)
-        gdf = read_layer(source, crs="EPSG:4326")  # no .prj: lon/lat (GCJ-02) by the README
+    # the published DBF is UTF-8 without .cpg (its README says so): given, not detected, so
+    # the demo does not warn about its own source in either language; no .prj: lon/lat GCJ-02
+    encoding = "utf-8" if source.suffix.lower() == ".shp" else None
+    gdf = read_layer(source, crs="EPSG:4326", encoding=encoding)
     code_col = next((c for c in ("adcode", "XZQDM", "xzqdm") if c in gdf.columns), None)
     name_col = next((c for c in ("name", "XZQMC", "xzqmc") if c in gdf.columns), None)
     rows = gdf[gdf[code_col].astype(str) == BANNER_CODE] if code_col else gdf
