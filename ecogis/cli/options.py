@@ -135,9 +135,7 @@ def make_engine(
 ):
     """The overlay engine chosen with :func:`engine_options`."""
     if engine == "local" and (scheduler or partitions or storage):
-        raise click.UsageError(
-            _("--scheduler, --partitions and --dask-storage need --engine dask")
-        )
+        raise click.UsageError(_("--scheduler, --partitions and --dask-storage need --engine dask"))
     from ..overlay import get_engine
 
     if engine == "dask":
