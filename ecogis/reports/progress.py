@@ -229,7 +229,9 @@ def progress_report(
             )
             tick(progress, i, total)
 
-        doc.heading(_("{n}. Map").format(n=chinese_numeral(4)))
+        # the map takes a page: its heading starts that page (it was left alone at the foot
+        # of the page before, the map with its caption and notes not fitting beside it)
+        doc.heading(_("{n}. Map").format(n=chinese_numeral(4)), new_page=True)
         doc.figure(
             figure_png(spec, dpi=FIGURE_DPI, legend_below=True, max_height_mm=185),
             _("Mine pits and plots, {year}").format(year=year),
