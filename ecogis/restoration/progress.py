@@ -193,9 +193,9 @@ def replay_warning(baseline: Baseline, day: _dt.date) -> str | None:
         return None
     n_pits, n_plots = len(baseline.undated.get("pit", [])), len(baseline.undated.get("plot", []))
     text = _(
-        "--as-of {day} is before the registry's baseline ({baseline}): the state is replayed "
-        "from the layers' dates (completed_on, accepted_on; a pit counts as untreated before "
-        "its completed_on)"
+        "the state on {day} (--as-of, or the end of --year) is before the registry's baseline "
+        "({baseline}): it is replayed from the layers' dates (completed_on, accepted_on; a pit "
+        "counts as untreated before its completed_on)"
     ).format(day=day, baseline=baseline.day)
     if n_pits or n_plots:
         text += _(
