@@ -779,6 +779,22 @@ class LanduseLayer:
     name_field: str | None
     label: str
 
+    def split(self, objects: gpd.GeoDataFrame, ids: pd.DataFrame, *, engine=None):
+        """Each object's area by class with its part on the class (:func:`area_by_class`
+        with ``keep_geometry``), warning where patches overlap or leave an object uncovered:
+        what ``--by-class`` writes for sites, conflicts and plots."""
+        return area_by_class(
+            objects,
+            self.frame,
+            ids=ids,
+            class_field=self.class_field,
+            name_field=self.name_field,
+            engine=engine,
+            keep_geometry=True,
+            name=self.label,
+            check_tiling=True,
+        )
+
 
 def landuse_layer(project, name: str, *, option: str = "--by-class") -> LanduseLayer:
     """The config layer ``name`` (normally role ``landuse``) to split areas by.

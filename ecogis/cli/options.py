@@ -141,7 +141,7 @@ def make_engine(
     if engine == "dask":
         if storage is not None and not storage.is_dir():
             raise click.BadParameter(
-                _("--dask-storage {path}: not a folder").format(path=storage),
+                _("{path}: not a folder").format(path=storage),
                 param_hint="--dask-storage",
             )
         return get_engine("dask", scheduler=scheduler, partitions=partitions, storage=storage)

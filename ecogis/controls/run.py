@@ -102,22 +102,12 @@ def split_conflicts_by_class(
     ``report.by_class_totals`` and ``report.by_class_layer``."""
     import pandas as pd
 
-    from ..landuse import area_by_class, class_totals, landuse_layer
+    from ..landuse import class_totals, landuse_layer
 
     land = landuse_layer(project, layer)
     conflicts = report.conflicts
     keys = pd.DataFrame({c: conflicts[c].to_numpy() for c in CONFLICT_KEYS})
-    table = area_by_class(
-        conflicts,
-        land.frame,
-        ids=keys,
-        class_field=land.class_field,
-        name_field=land.name_field,
-        engine=engine,
-        keep_geometry=True,
-        name=land.label,
-        check_tiling=True,
-    )
+    table = land.split(conflicts, keys, engine=engine)
     report.by_class_totals = class_totals(
         table, keys.assign(object_m2=conflicts["area_m2"].to_numpy(dtype=float))
     )

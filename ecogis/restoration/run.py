@@ -377,7 +377,7 @@ def split_plots_by_class(
     import shapely
 
     from ..crs import to_working
-    from ..landuse import area_by_class, class_totals, landuse_layer
+    from ..landuse import class_totals, landuse_layer
 
     land = landuse_layer(project, layer)
     plots = report.plots
@@ -394,17 +394,7 @@ def split_plots_by_class(
             "township": plots["township"].astype(object).to_numpy(),
         }
     )
-    table = area_by_class(
-        plots,
-        land.frame,
-        ids=keys,
-        class_field=land.class_field,
-        name_field=land.name_field,
-        engine=engine,
-        keep_geometry=True,
-        name=land.label,
-        check_tiling=True,
-    )
+    table = land.split(plots, keys, engine=engine)
     objects = keys.assign(
         kind=plots["kind"].astype(str).to_numpy(),
         object_m2=np.asarray(shapely.area(plots.geometry.values), dtype=float),

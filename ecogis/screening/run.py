@@ -145,21 +145,11 @@ def split_sites_by_class(
     and class, with the site's part on it) and ``result.by_class_totals`` (with totals)."""
     import shapely
 
-    from ..landuse import area_by_class, class_totals, landuse_layer
+    from ..landuse import class_totals, landuse_layer
 
     land = landuse_layer(project, layer)
     keys = pd.DataFrame({"site_id": result.sites["site_id"].to_numpy()})
-    table = area_by_class(
-        sites,
-        land.frame,
-        ids=keys,
-        class_field=land.class_field,
-        name_field=land.name_field,
-        engine=engine,
-        keep_geometry=True,
-        name=land.label,
-        check_tiling=True,
-    )
+    table = land.split(sites, keys, engine=engine)
     whole = shapely.area(sites.geometry.values)
     result.by_class_totals = class_totals(table, keys.assign(object_m2=whole))
     result.by_class = table.reset_index(drop=True)

@@ -50,11 +50,10 @@ _CHECK_COLUMNS = (
 #: the input's own attributes shown after the site id when present, with titles of ours
 _OWN = ("name", "township")
 _OWN_TITLES = {"name": N_("Name"), "township": N_("Township")}
-#: the columns screening writes besides those of each check
-_OURS = frozenset(
-    ("site_id", "verdict", "reasons", "failed_checks", "area_m2", "area_mu", "eligible_m2",
-     "eligible_mu", "study_area_outside")
-)  # fmt: skip
+#: the columns screening writes: its own (site_id ... study_area_outside) and, by suffix, each
+#: check's (redline_overlap_m2 ...), as :data:`COLUMN_LABELS` names them
+_OURS = frozenset(k for k in COLUMN_LABELS if not k.startswith("_"))
+_CHECK_SUFFIXES = tuple(k for k in COLUMN_LABELS if k.startswith("_"))
 
 
 def _prefix_label(prefix: str, labels, tr=_) -> str:
@@ -80,13 +79,14 @@ def _subtitle(project_name: str | None, result: ScreenResult) -> str:
 def own_columns(sites) -> list[str]:
     """The input's own attributes among a screening result's columns (项目名称, 企业...): what
     is neither a screening column nor the id column the site ids were taken from."""
+    from geopandas import GeoDataFrame
+
     ids = sites["site_id"].astype(str).tolist() if "site_id" in sites.columns else None
+    geometry = sites.geometry.name if isinstance(sites, GeoDataFrame) else None
     out = []
     for col in sites.columns:
         name = str(col)
-        if col == getattr(sites, "_geometry_column_name", None) or name in _OURS:
-            continue
-        if name.endswith(("_overlap_m2", *(suffix for suffix, _kind in _CHECK_COLUMNS))):
+        if col == geometry or name in _OURS or name.endswith(_CHECK_SUFFIXES):
             continue
         if ids is not None and sites[col].astype(str).tolist() == ids:
             continue  # the id field (DKBH) the site ids came from
