@@ -47,3 +47,22 @@ def test_geometry_dropped_and_bad_suffix(tmp_path):
         write_table(gdf, tmp_path / "g.ods")
     with pytest.raises(LayerError, match="file exists"):
         write_table(gdf, p)
+
+
+def test_a_unit_ending_a_title_goes_on_its_own_line_and_reads_back(tmp_path):
+    """可用面积（亩） in a narrow column: the unit on a line of its own, whole; a bracket inside a
+    title (a layer label) is no unit; the file reads back with one-line titles."""
+    from ecogis.io.tables import read_table
+    from ecogis.tables import Column, people_table
+
+    df = pd.DataFrame({"mu": [1.5], "share": [0.25]})
+    cols = [
+        Column("mu", "可用面积（亩）", "mu"),
+        Column("share", "数字高程模型（30 m） share", "share"),
+    ]
+    path = write_tables({"t": people_table(df, cols)}, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(path)["t"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] and "面积" in str(r[0]))
+    assert header == ("可用面积\n（亩）", "数字高程模型（30 m） share")
+    back = read_table(path)
+    assert list(back.columns)[:2] == ["可用面积（亩）", "数字高程模型（30 m） share"]

@@ -184,10 +184,11 @@ def _write_xlsx(tables: Mapping[str, PeopleTable], tmp: Path, name: str) -> None
         final = []
         titles = list(table.titles)
         for j, col in enumerate(table.columns, start=1):
-            # the unit of a title, （亩） or (km²), stays whole on a line of its own
+            # the unit ending a title, （亩） or (km²), stays whole on a line of its own (a
+            # bracket inside a title, 数字高程模型（30 m） share, is no unit)
             title = titles[j - 1]
             cut = max(title.rfind("（"), title.rfind(" ("))
-            unit = title[cut:].strip() if cut > 0 else ""
+            unit = title[cut:].strip() if cut > 0 and title.endswith(("）", ")")) else ""
             if unit:
                 widths[j - 1] = max(widths[j - 1], display_width(unit))
             w = max(6, min(widths[j - 1], _WIDE_WIDTH if col.wide else _MAX_WIDTH) + 2)
